@@ -1,0 +1,93 @@
+"""The `gradergen` command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from .errors import GradergenError
+from .generate import generate, write_tree
+from .options import Options
+from .resources import default_spec, languages
+
+
+def _generate_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "generate",
+        help="generate bindings from the spec",
+        description="Generate bindings. With --lang all (the default) each language goes to OUT/<lang>; "
+        "with one language, to OUT itself when --out is given, else to generated/<lang>.",
+    )
+    p.add_argument("--spec", type=Path, default=None, help="OpenAPI spec (default: the bundled spec)")
+    p.add_argument("--lang", default="all", help="one of: " + ", ".join([*languages(), "all"]))
+    p.add_argument("--out", type=Path, default=None, help="output directory (default: generated)")
+    defaults = Options()
+    p.add_argument("--python-package", default=defaults.python_package, help="Python import name")
+    p.add_argument("--go-module", default=defaults.go_module, help="Go module path")
+    p.add_argument("--go-package", default=defaults.go_package, help="Go package name")
+    p.add_argument("--java-package", default=defaults.java_package, help="Java root package")
+    p.add_argument("--ruby-module", default=defaults.ruby_module, help="Ruby top-level module")
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+
+
+def _run_generate(args: argparse.Namespace) -> int:
+    known = languages()
+    if args.lang != "all" and args.lang not in known:
+        raise GradergenError(f"unknown language {args.lang!r}: choose one of {', '.join([*known, 'all'])}")
+    langs = known if args.lang == "all" else [args.lang]
+    options = Options(
+        python_package=args.python_package,
+        go_module=args.go_module,
+        go_package=args.go_package,
+        java_package=args.java_package,
+        ruby_module=args.ruby_module,
+    )
+    spec = args.spec or default_spec()
+    outputs = generate(spec, langs, options)
+    for lang, files in outputs.items():
+        if args.out is None:
+            root = Path("generated") / lang
+        else:
+            root = args.out / lang if args.lang == "all" else args.out
+        written = write_tree(root, files)
+        if not args.quiet:
+            print(f"{lang}: {len(files)} files in {root} ({len(written)} changed)")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gradergen",
+        description="Bindings, schema and validation for OpenAI fine-tuning graders, from one spec.",
+    )
+    parser.add_argument("--version", action="version", version=f"gradergen {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    _generate_parser(sub)
+    sub.add_parser(
+        "api",
+        help="call the API (run or validate a grader)",
+        add_help=False,
+        description="Call the graders API: gradergen api fine-tuning:alpha:graders run --grader ...",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["api"]:
+        from .api import main as api_main
+
+        return api_main(argv[1:])
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "generate":
+            return _run_generate(args)
+    except GradergenError as exc:
+        print(f"gradergen: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 2

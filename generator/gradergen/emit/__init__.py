@@ -1,0 +1,1 @@
+"""IR + naming → files: render each language's templates, format, write."""

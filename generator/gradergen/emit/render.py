@@ -1,0 +1,114 @@
+"""Render one language: read its manifest, fill its templates with the named IR, format the result."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import yaml
+
+from ..errors import GradergenError
+from ..ir.model import IR, Alias, Enum, NamedType, Struct, Union
+from ..naming.base import NamingTable, apply_naming
+from ..options import Options
+from ..resources import templates_dir
+from . import formatters, steps
+
+Files = dict[str, str]
+
+
+@dataclass
+class Manifest:
+    lang: str
+    naming: str
+    formatter: str
+    files: list[dict[str, Any]]
+    steps: list[dict[str, Any]] = field(default_factory=list)
+
+
+def load_manifest(lang: str) -> Manifest:
+    path = templates_dir(lang) / "manifest.yaml"
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise GradergenError(f"no templates for language {lang!r} ({path} is missing)") from None
+    return Manifest(
+        lang=lang,
+        naming=raw.get("naming", lang),
+        formatter=raw.get("formatter", "none"),
+        files=raw.get("files", []),
+        steps=raw.get("steps", []),
+    )
+
+
+def naming_table(name: str) -> NamingTable:
+    module = importlib.import_module(f"gradergen.naming.{name}")
+    table: NamingTable = module.TABLE
+    return table
+
+
+_SELECTORS: dict[str, Callable[[IR], Iterable[Any]]] = {
+    "type": lambda ir: ir.types.values(),
+    "struct": lambda ir: ir.of_kind(Struct),
+    "enum": lambda ir: ir.of_kind(Enum),
+    "union": lambda ir: ir.of_kind(Union),
+    "alias": lambda ir: ir.of_kind(Alias),
+    "operation": lambda ir: ir.operations,
+}
+
+
+def _environment(lang: str, table: NamingTable) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir(lang))),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+    )
+    env.filters["doc"] = table.doc
+    env.tests.update(
+        struct=lambda t: isinstance(t, Struct),
+        enum=lambda t: isinstance(t, Enum),
+        union=lambda t: isinstance(t, Union),
+        alias=lambda t: isinstance(t, Alias),
+    )
+    extra: dict[str, Any] = getattr(table, "jinja_filters", lambda: {})()
+    env.filters.update(extra)
+    return env
+
+
+def render(lang: str, ir: IR, options: Options) -> Files:
+    manifest = load_manifest(lang)
+    table = naming_table(manifest.naming)
+    apply_naming(ir, table)
+    env = _environment(lang, table)
+    context: dict[str, Any] = {"ir": ir, "options": options, "names": table, "lang": table.lang}
+    context.update(getattr(table, "context", lambda ir, options: {})(ir, options))
+    files: Files = {}
+    for entry in manifest.files:
+        template = env.get_template(entry["template"])
+        output = env.from_string(entry["output"])
+        when = env.from_string(entry["when"]) if "when" in entry else None
+        selector = entry.get("each")
+        items: Iterable[Any] = [None] if selector is None else _SELECTORS[selector](ir)
+        for item in items:
+            local = {**context, "item": item}
+            if when is not None and when.render(local).strip() != "True":
+                continue
+            path = output.render(local).strip()
+            if path in files:
+                raise GradergenError(f"{lang}: two templates write {path}")
+            files[path] = template.render(local)
+    for step in manifest.steps:
+        path = env.from_string(step["output"]).render(context).strip()
+        files[path] = steps.run(step["name"], ir, options, table)
+    return formatters.run(manifest.formatter, files)
+
+
+def owned(ir: IR, t: NamedType) -> list[NamedType]:
+    return ir.children(t.name)

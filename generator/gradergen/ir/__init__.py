@@ -1,0 +1,1 @@
+"""Spec → IR: the decisions every language shares."""

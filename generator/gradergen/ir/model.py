@@ -1,0 +1,333 @@
+"""The language-neutral intermediate representation.
+
+Everything a template needs is decided here, once: how a union is told apart, whether a field may be
+absent or null, what its default is, where a type nests, and (after the naming pass) what every type,
+field, enum value and union variant is called in each language.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+PrimitiveName = Literal["string", "integer", "number", "boolean"]
+JsonKind = Literal["string", "integer", "number", "boolean", "array", "object", "null"]
+Presence = Literal["required", "required_nullable", "optional", "optional_nullable"]
+
+
+class _Missing:
+    """The marker for "no default": distinct from a default of null."""
+
+    _instance: _Missing | None = None
+
+    def __new__(cls) -> _Missing:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+MISSING: Any = _Missing()
+
+
+# --------------------------------------------------------------------------- references to types
+@dataclass(frozen=True)
+class Primitive:
+    name: PrimitiveName
+    kind: Literal["primitive"] = "primitive"
+
+    @property
+    def json_kind(self) -> JsonKind:
+        return self.name
+
+
+@dataclass(frozen=True)
+class Named:
+    """A reference to a named type in `IR.types`."""
+
+    name: str
+    kind: Literal["named"] = "named"
+
+
+@dataclass(frozen=True)
+class ArrayOf:
+    item: TypeRef
+    kind: Literal["array"] = "array"
+
+    @property
+    def json_kind(self) -> JsonKind:
+        return "array"
+
+
+@dataclass(frozen=True)
+class MapOf:
+    """A JSON object used as a map from string keys to values of one type."""
+
+    value: TypeRef
+    kind: Literal["map"] = "map"
+
+    @property
+    def json_kind(self) -> JsonKind:
+        return "object"
+
+
+@dataclass(frozen=True)
+class AnyJson:
+    """Any JSON value, kept as it is."""
+
+    kind: Literal["any"] = "any"
+
+
+TypeRef = Primitive | Named | ArrayOf | MapOf | AnyJson
+
+
+# --------------------------------------------------------------------------- named types
+@dataclass
+class Constraints:
+    min_items: int | None = None
+    max_items: int | None = None
+    min_properties: int | None = None
+
+    def __bool__(self) -> bool:
+        return any(v is not None for v in (self.min_items, self.max_items, self.min_properties))
+
+
+@dataclass
+class Field:
+    wire_name: str
+    type: TypeRef
+    required: bool
+    nullable: bool
+    description: str
+    pointer: str
+    default: Any = MISSING
+    const: str | None = None
+    """The fixed value of a union variant's tag field (e.g. "string_check")."""
+    constraints: Constraints = field(default_factory=Constraints)
+    decision: str | None = None
+    names: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def presence(self) -> Presence:
+        if self.required:
+            return "required_nullable" if self.nullable else "required"
+        return "optional_nullable" if self.nullable else "optional"
+
+    @property
+    def is_tag(self) -> bool:
+        return self.const is not None
+
+    @property
+    def has_default(self) -> bool:
+        return self.default is not MISSING
+
+
+@dataclass
+class NamedType:
+    name: str
+    description: str
+    pointer: str
+    decision: str | None = None
+    owner: str | None = None
+    """The type this one nests under, for languages that nest (Java, Ruby); None for top level."""
+    short_name: str | None = None
+    """The name relative to the owner (StringCheckGraderOperation under StringCheckGrader: Operation)."""
+    group: Literal["operations", "models"] = "models"
+    """Operation bodies and what only they reach are "operations"; graders and their parts are "models"."""
+    names: dict[str, str] = field(default_factory=dict)
+    kind: str = ""
+
+    @property
+    def local_name(self) -> str:
+        return self.short_name or self.name
+
+
+@dataclass
+class Struct(NamedType):
+    fields: list[Field] = field(default_factory=list)
+    keeps_unknown_fields: bool = True
+    """Unknown properties are kept and written back: the API may add fields before the spec does."""
+    kind: str = "struct"
+
+    @property
+    def tag_field(self) -> Field | None:
+        return next((f for f in self.fields if f.is_tag), None)
+
+    @property
+    def value_fields(self) -> list[Field]:
+        """The fields a caller sets: every field but the implied tag."""
+        return [f for f in self.fields if not f.is_tag]
+
+
+@dataclass
+class EnumValue:
+    wire: str
+    description: str = ""
+    names: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Enum(NamedType):
+    values: list[EnumValue] = field(default_factory=list)
+    accepts_unknown: bool = True
+    """A value the spec does not list is kept as a raw string when parsing, never an error."""
+    kind: str = "enum"
+
+
+@dataclass
+class Variant:
+    """One member of a union, and how it is recognised."""
+
+    type: TypeRef
+    json_kind: JsonKind
+    tag: str | None = None
+    """The discriminator value selecting this variant, for object variants of a tagged union."""
+    names: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """A language-neutral name for the variant: its type's name, or its JSON kind."""
+        if isinstance(self.type, Named):
+            return self.type.name
+        if isinstance(self.type, Primitive):
+            return self.type.name
+        return self.json_kind
+
+
+@dataclass
+class Union(NamedType):
+    variants: list[Variant] = field(default_factory=list)
+    discriminator: str | None = None
+    """The property whose value picks among the object variants ("type"), if any."""
+    nullable: bool = False
+    unknown_name: str = ""
+    """The name of the fallback that keeps an unrecognised member's raw JSON."""
+    kind: str = "union"
+
+    @property
+    def tagged_variants(self) -> list[Variant]:
+        return [v for v in self.variants if v.tag is not None]
+
+    @property
+    def untagged_variants(self) -> list[Variant]:
+        return [v for v in self.variants if v.tag is None]
+
+    @property
+    def is_tagged_only(self) -> bool:
+        """Every variant is an object told apart by the discriminator (the grader unions)."""
+        return bool(self.variants) and all(v.tag is not None for v in self.variants)
+
+    def variant_for_kind(self, json_kind: JsonKind) -> Variant | None:
+        return next((v for v in self.untagged_variants if v.json_kind == json_kind), None)
+
+
+@dataclass
+class Alias(NamedType):
+    """A name for a primitive or an array (TextInput, GraderInputs)."""
+
+    target: TypeRef = field(default_factory=AnyJson)
+    kind: str = "alias"
+
+
+# --------------------------------------------------------------------------- operations
+@dataclass
+class Operation:
+    name: str
+    """The method name, e.g. "run"."""
+    resource: list[str]
+    """The resource path, e.g. ["fine_tuning", "alpha", "graders"]."""
+    http_method: str
+    path: str
+    summary: str
+    description: str
+    request: Named
+    response: Named
+    error: Named | None
+    names: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Resource:
+    """A node of the client's resource tree: client.fine_tuning.alpha.graders."""
+
+    path: list[str]
+    children: list[Resource] = field(default_factory=list)
+    operations: list[Operation] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)
+    """The class (or struct) name of the resource in each language."""
+    attr_names: dict[str, str] = field(default_factory=dict)
+    """The accessor of the resource on its parent in each language."""
+
+    @property
+    def segment(self) -> str:
+        return self.path[-1]
+
+    def walk(self) -> list[Resource]:
+        out = [self]
+        for child in self.children:
+            out.extend(child.walk())
+        return out
+
+
+@dataclass
+class IR:
+    title: str
+    version: str
+    description: str
+    base_url: str
+    types: dict[str, NamedType]
+    operations: list[Operation]
+    decisions: list[tuple[str, str]]
+    """Every `x-decision` note in the spec, as (JSON pointer, text)."""
+    resources: list[Resource] = field(default_factory=list)
+    """The top-level resources of the client (fine_tuning), each with its children and operations."""
+
+    def get(self, ref: TypeRef | str) -> NamedType:
+        name = ref if isinstance(ref, str) else getattr(ref, "name")
+        return self.types[name]
+
+    def of_kind(self, kind: type) -> list[Any]:
+        return [t for t in self.types.values() if isinstance(t, kind)]
+
+    def all_resources(self) -> list[Resource]:
+        return [r for top in self.resources for r in top.walk()]
+
+    def children(self, owner: str) -> list[NamedType]:
+        return [t for t in self.types.values() if t.owner == owner]
+
+    def reachable(self, roots: list[str]) -> set[str]:
+        """The named types the roots use, directly or not, the roots included."""
+        seen: set[str] = set()
+        stack = list(roots)
+        while stack:
+            name = stack.pop()
+            if name not in seen:
+                seen.add(name)
+                stack.extend(referenced_names(self.types[name]))
+        return seen
+
+
+def referenced_names(t: NamedType) -> list[str]:
+    """The named types that `t` refers to directly, through arrays and maps too."""
+    refs: list[TypeRef] = []
+    if isinstance(t, Struct):
+        refs = [f.type for f in t.fields]
+    elif isinstance(t, Union):
+        refs = [v.type for v in t.variants]
+    elif isinstance(t, Alias):
+        refs = [t.target]
+    names: list[str] = []
+    while refs:
+        r = refs.pop()
+        if isinstance(r, Named):
+            names.append(r.name)
+        elif isinstance(r, ArrayOf):
+            refs.append(r.item)
+        elif isinstance(r, MapOf):
+            refs.append(r.value)
+    return names

@@ -1,0 +1,1 @@
+"""Per-language naming: one table per language, applied to the IR by `apply_naming`."""
