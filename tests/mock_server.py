@@ -59,7 +59,9 @@ DEFAULT_ERRORS = {
 }
 
 
-def error_body(code: str | None, message: str, param: str | None = None, type_: str = "invalid_request_error") -> dict:
+def error_body(
+    code: str | None, message: str, param: str | None = None, type_: str = "invalid_request_error"
+) -> dict:
     return {"error": {"code": code, "message": message, "param": param, "type": type_}}
 
 
@@ -276,7 +278,9 @@ class MockServer:
     def _scripted_answer(self, item: Scripted, path: str, parsed: Any):
         body = item.body
         if body is None:
-            body = self._default_answer(path, parsed) if item.status < 400 else default_error_body(item.status)
+            body = (
+                self._default_answer(path, parsed) if item.status < 400 else default_error_body(item.status)
+            )
         return item.status, body, item.headers
 
 
@@ -313,12 +317,15 @@ class _Handler(BaseHTTPRequestHandler):
                 self._api(method, raw)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the client went away (e.g. it timed out)
-        except Exception:  # noqa: BLE001 - any bug becomes a 500 envelope, never a traceback
+        except Exception:
             traceback.print_exc(file=sys.stderr)
             self._send(
                 500,
                 error_body(
-                    "mock_internal_error", "The mock server failed to handle the request.", None, "server_error"
+                    "mock_internal_error",
+                    "The mock server failed to handle the request.",
+                    None,
+                    "server_error",
                 ),
             )
 
@@ -364,12 +371,16 @@ class _Handler(BaseHTTPRequestHandler):
             parsed, json_ok = json.loads(text), True
         except ValueError:
             parsed, json_ok = None, False
-        number = mock._record({"method": method, "path": self.path, "headers": headers, "body": text, "json": parsed})
+        number = mock._record(
+            {"method": method, "path": self.path, "headers": headers, "body": text, "json": parsed}
+        )
         request_id = {"x-request-id": f"req_mock_{number}"}
 
         path = self.path.split("?", 1)[0]
         if path not in mock._validators:
-            return self._send(404, error_body("unknown_url", f"Unknown request URL: {method} {path}."), request_id)
+            return self._send(
+                404, error_body("unknown_url", f"Unknown request URL: {method} {path}."), request_id
+            )
         if method != "POST":
             return self._send(
                 405,

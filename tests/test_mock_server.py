@@ -82,7 +82,13 @@ components:
         type: {type: string, const: python}
 """
 
-STRING_CHECK = {"input": "input", "name": "name", "operation": "eq", "reference": "reference", "type": "string_check"}
+STRING_CHECK = {
+    "input": "input",
+    "name": "name",
+    "operation": "eq",
+    "reference": "reference",
+    "type": "string_check",
+}
 
 
 def fixture(rel):
@@ -188,14 +194,18 @@ def test_invalid_body_is_400_naming_the_pointer(server, path, body, pointer):
 
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Basic abc"}, {"Authorization": "Bearer"}])
 def test_missing_or_malformed_authorization_is_401(server, headers):
-    error = assert_envelope(post(server, RUN, fixture("requests/run/000_cli.json"), headers), 401, "missing_api_key")
+    error = assert_envelope(
+        post(server, RUN, fixture("requests/run/000_cli.json"), headers), 401, "missing_api_key"
+    )
     assert error["type"] == "invalid_request_error"
 
 
 def test_configured_api_key_must_match(spec_path):
     with MockServer(spec_path, api_key="sk-right") as server:
         body = fixture("requests/validate/000_cli.json")
-        assert_envelope(post(server, VALIDATE, body, {"Authorization": "Bearer sk-wrong"}), 401, "invalid_api_key")
+        assert_envelope(
+            post(server, VALIDATE, body, {"Authorization": "Bearer sk-wrong"}), 401, "invalid_api_key"
+        )
         assert post(server, VALIDATE, body, {"Authorization": "Bearer sk-right"}).status_code == 200
 
 
@@ -385,8 +395,12 @@ def test_standalone_keeps_serving_with_devnull_stdin(spec_path):
         time.sleep(0.3)
         assert proc.poll() is None
         body = fixture("requests/run/000_cli.json")
-        assert httpx.post(url + RUN, json=body, headers={"Authorization": "Bearer sk-wrong"}).status_code == 401
-        assert httpx.post(url + RUN, json=body, headers={"Authorization": "Bearer sk-right"}).status_code == 200
+        assert (
+            httpx.post(url + RUN, json=body, headers={"Authorization": "Bearer sk-wrong"}).status_code == 401
+        )
+        assert (
+            httpx.post(url + RUN, json=body, headers={"Authorization": "Bearer sk-right"}).status_code == 200
+        )
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -397,7 +411,9 @@ def test_standalone_keeps_serving_with_devnull_stdin(spec_path):
 
 def test_fixture_index_lists_every_example_sorted():
     files = sorted(
-        str(p.relative_to(FIXTURES)) for d in ("requests", "responses") for p in (FIXTURES / d).rglob("*.json")
+        str(p.relative_to(FIXTURES))
+        for d in ("requests", "responses")
+        for p in (FIXTURES / d).rglob("*.json")
     )
     assert [e["file"] for e in INDEX] == files
     for entry in INDEX:
@@ -415,7 +431,9 @@ def real_server():
         yield srv
 
 
-@pytest.mark.parametrize("entry", [e for e in INDEX if e["kind"].endswith("_request")], ids=lambda e: e["file"])
+@pytest.mark.parametrize(
+    "entry", [e for e in INDEX if e["kind"].endswith("_request")], ids=lambda e: e["file"]
+)
 def test_real_spec_accepts_every_documented_request(real_server, entry):
     body = fixture(entry["file"])
     path = RUN if entry["kind"] == "run_request" else VALIDATE

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
-from .emit.render import Files, render
+from .emit.render import Files, format_files, load_manifest, prepare, render_templates, run_steps
+from .emit.steps import warm_up
 from .errors import GradergenError
 from .ir.build import build_ir
 from .ir.model import IR
@@ -21,8 +26,32 @@ def load_ir(spec: Path) -> IR:
 
 
 def generate(spec: Path, langs: list[str], options: Options) -> dict[str, Files]:
-    ir = load_ir(spec)
-    return {lang: render(lang, ir, options) for lang in langs}
+    """Render every language. Steps that are not templates (datamodel-code-generator, slow mostly to
+    import) run in a forked process that starts importing at once, while this process loads the spec
+    and renders and formats the templates: the two cores share the work."""
+    with_steps = [lang for lang in langs if load_manifest(lang).steps]
+    with _background(warm=bool(with_steps)) as pool:
+        ir = load_ir(spec)
+        prepared = {lang: prepare(lang, ir, options) for lang in langs}
+        pending = {lang: pool.submit(run_steps, lang, ir, options) for lang in with_steps} if pool else {}
+        outputs = {lang: format_files(p, render_templates(p, ir)) for lang, p in prepared.items()}
+        for lang in with_steps:
+            produced = pending[lang].result() if pool else run_steps(lang, ir, options)
+            outputs[lang].update(format_files(prepared[lang], produced))
+    return outputs
+
+
+@contextmanager
+def _background(warm: bool) -> Iterator[ProcessPoolExecutor | None]:
+    """A one-process pool forked from this one, already importing what the steps need; None where
+    fork does not exist (the steps then run here)."""
+    if not warm or "fork" not in multiprocessing.get_all_start_methods():
+        yield None
+        return
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=warm_up) as pool:
+        pool.submit(int)  # starts the worker now, so its imports overlap with our own work
+        yield pool
 
 
 def write_tree(root: Path, files: Files) -> list[str]:

@@ -34,7 +34,9 @@ def load_spec(path: Path) -> dict[str, Any]:
         raise SpecError("/", "the spec must be a YAML or JSON object", source)
     version = str(doc.get("openapi", ""))
     if not version.startswith("3.1"):
-        raise SpecError("/openapi", f"expected an OpenAPI 3.1 document, found {version or 'no version'!r}", source)
+        raise SpecError(
+            "/openapi", f"expected an OpenAPI 3.1 document, found {version or 'no version'!r}", source
+        )
     for key in ("paths", "components"):
         if not isinstance(doc.get(key), dict):
             raise SpecError(f"/{key}", "missing or not an object", source)

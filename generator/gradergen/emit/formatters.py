@@ -15,14 +15,16 @@ Files = dict[str, str]
 
 def _black(files: Files) -> Files:
     import black  # imported lazily: only Python output needs it
+    from black.mode import Mode, TargetVersion
+    from black.parsing import InvalidInput
 
-    mode = black.Mode(target_versions={black.TargetVersion.PY310}, line_length=100)
+    mode = Mode(target_versions={TargetVersion.PY310}, line_length=100)
     out = dict(files)
     for path, text in files.items():
         if path.endswith((".py", ".pyi")):
             try:
                 out[path] = black.format_str(text, mode=mode)
-            except black.InvalidInput as exc:
+            except InvalidInput as exc:
                 raise GradergenError(f"generated {path} is not valid Python: {exc}") from None
     return out
 

@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..ir.model import IR, Alias, AnyJson, ArrayOf, Enum, Field, MapOf, Named, Primitive, Struct, TypeRef, Union
+from ..ir.model import (
+    IR,
+    Alias,
+    AnyJson,
+    ArrayOf,
+    Enum,
+    Field,
+    MapOf,
+    Named,
+    Primitive,
+    Struct,
+    TypeRef,
+    Union,
+)
 
 Schema = dict[str, Any]
 
@@ -53,7 +66,11 @@ class SchemaPrinter:
         if f.has_default:
             schema["default"] = f.default
         c = f.constraints
-        for key, value in (("minItems", c.min_items), ("maxItems", c.max_items), ("minProperties", c.min_properties)):
+        for key, value in (
+            ("minItems", c.min_items),
+            ("maxItems", c.max_items),
+            ("minProperties", c.min_properties),
+        ):
             if value is not None:
                 schema[key] = value
         return schema

@@ -5,14 +5,13 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import jinja2
 import yaml
 
 from ..errors import GradergenError
-from ..ir.model import IR, Alias, Enum, NamedType, Struct, Union
+from ..ir.model import IR, Alias, Enum, Struct, Union
 from ..naming.base import NamingTable, apply_naming
 from ..options import Options
 from ..resources import templates_dir
@@ -82,33 +81,65 @@ def _environment(lang: str, table: NamingTable) -> jinja2.Environment:
     return env
 
 
-def render(lang: str, ir: IR, options: Options) -> Files:
+@dataclass
+class Prepared:
+    """A language ready to render: its manifest, naming table (already applied) and template context."""
+
+    manifest: Manifest
+    table: NamingTable
+    env: jinja2.Environment
+    context: dict[str, Any]
+
+
+def prepare(lang: str, ir: IR, options: Options) -> Prepared:
     manifest = load_manifest(lang)
     table = naming_table(manifest.naming)
     apply_naming(ir, table)
     env = _environment(lang, table)
     context: dict[str, Any] = {"ir": ir, "options": options, "names": table, "lang": table.lang}
     context.update(getattr(table, "context", lambda ir, options: {})(ir, options))
+    return Prepared(manifest, table, env, context)
+
+
+def render_templates(prepared: Prepared, ir: IR) -> Files:
+    """Fill the manifest's templates; unformatted."""
+    lang, env = prepared.manifest.lang, prepared.env
     files: Files = {}
-    for entry in manifest.files:
+    for entry in prepared.manifest.files:
         template = env.get_template(entry["template"])
         output = env.from_string(entry["output"])
         when = env.from_string(entry["when"]) if "when" in entry else None
         selector = entry.get("each")
         items: Iterable[Any] = [None] if selector is None else _SELECTORS[selector](ir)
         for item in items:
-            local = {**context, "item": item}
+            local = {**prepared.context, "item": item}
             if when is not None and when.render(local).strip() != "True":
                 continue
             path = output.render(local).strip()
             if path in files:
                 raise GradergenError(f"{lang}: two templates write {path}")
             files[path] = template.render(local)
-    for step in manifest.steps:
-        path = env.from_string(step["output"]).render(context).strip()
-        files[path] = steps.run(step["name"], ir, options, table)
-    return formatters.run(manifest.formatter, files)
+    return files
 
 
-def owned(ir: IR, t: NamedType) -> list[NamedType]:
-    return ir.children(t.name)
+def run_steps(lang: str, ir: IR, options: Options) -> Files:
+    """Run the manifest's non-template steps (datamodel-code-generator for Python); unformatted.
+    Takes only picklable arguments so that it can run in another process; `ir` is already named."""
+    prepared = prepare(lang, ir, options)
+    files: Files = {}
+    for step in prepared.manifest.steps:
+        path = prepared.env.from_string(step["output"]).render(prepared.context).strip()
+        files[path] = steps.run(step["name"], ir, options, prepared.table)
+    return files
+
+
+def format_files(prepared: Prepared, files: Files) -> Files:
+    return formatters.run(prepared.manifest.formatter, files)
+
+
+def render(lang: str, ir: IR, options: Options) -> Files:
+    """One language, start to finish, in this process."""
+    prepared = prepare(lang, ir, options)
+    files = render_templates(prepared, ir)
+    files.update(run_steps(lang, ir, options))
+    return format_files(prepared, files)

@@ -35,43 +35,45 @@ def python_models_input(ir: IR, lang: str) -> dict[str, Any]:
     }
 
 
+# datamodel-code-generator's settings, every one explicit: its defaults change between releases.
+DMCG_OPTIONS: dict[str, Any] = {
+    "input_file_type": "openapi",
+    "output_model_type": "pydantic_v2.BaseModel",
+    "target_python_version": "3.10",
+    "formatters": ["builtin"],  # black runs afterwards with our own fixed settings
+    "custom_file_header": HEADER,
+    "disable_timestamp": True,
+    "enum_field_as_literal": "all",
+    "extra_fields": "allow",  # unknown properties are kept and written back
+    "field_constraints": True,
+    "use_annotated": True,
+    "use_double_quotes": True,
+    "use_field_description": True,
+    "use_schema_description": True,
+    "use_standard_collections": True,
+    "use_type_alias": True,  # named unions stay named: Grader, SubGrader, EvalItemContent
+    "snake_case_field": True,
+    "allow_population_by_field_name": True,
+    "use_union_operator": True,
+}
+
+
 def datamodel_code_generator(ir: IR, options: Options, table: NamingTable) -> str:
-    from datamodel_code_generator import (  # imported lazily: only Python output needs it
-        DataModelType,
-        InputFileType,
-        LiteralType,
-        PythonVersion,
-        generate,
-    )
-    from datamodel_code_generator.format import Formatter
+    from datamodel_code_generator import generate  # imported lazily: only Python output needs it
 
     try:
-        result = generate(
-            python_models_input(ir, table.lang),
-            input_file_type=InputFileType.OpenAPI,
-            output_model_type=DataModelType.PydanticV2BaseModel,
-            target_python_version=PythonVersion.PY_310,
-            formatters=[Formatter.BUILTIN],
-            custom_file_header=HEADER,
-            disable_timestamp=True,
-            enum_field_as_literal=LiteralType.All,
-            extra_fields="allow",
-            field_constraints=True,
-            use_annotated=True,
-            use_double_quotes=True,
-            use_field_description=True,
-            use_schema_description=True,
-            use_standard_collections=True,
-            use_type_alias=True,
-            snake_case_field=True,
-            allow_population_by_field_name=True,
-            use_union_operator=True,
-        )
+        result = generate(python_models_input(ir, table.lang), **DMCG_OPTIONS)
     except Exception as exc:  # the library raises many kinds; the user needs one clear line
         raise GradergenError(f"datamodel-code-generator failed on the spec: {exc}") from None
     if not isinstance(result, str):
         raise GradergenError("datamodel-code-generator returned several modules; expected one")
     return result
+
+
+def warm_up() -> None:
+    """Import what the steps need ahead of time (in a background process)."""
+    import datamodel_code_generator.config
+    import datamodel_code_generator.parser.openapi  # noqa: F401
 
 
 STEPS: dict[str, Callable[[IR, Options, NamingTable], str]] = {

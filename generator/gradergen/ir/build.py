@@ -99,7 +99,7 @@ class _Builder:
             if not isinstance(schema, dict):
                 raise SpecError(pointer, "a schema must be an object")
             self.types[name] = self._named(name, schema, pointer)
-        for name, t in self.types.items():
+        for t in self.types.values():
             if isinstance(t, Union):
                 self._resolve_union(t)
         operations = self._operations()
@@ -122,7 +122,12 @@ class _Builder:
 
     # ------------------------------------------------------------------ named schemas
     def _named(self, name: str, schema: dict[str, Any], pointer: str) -> NamedType:
-        common = dict(name=name, description=_text(schema), pointer=pointer, decision=schema.get("x-decision"))
+        common: dict[str, Any] = {
+            "name": name,
+            "description": _text(schema),
+            "pointer": pointer,
+            "decision": schema.get("x-decision"),
+        }
         if "oneOf" in schema or "anyOf" in schema:
             return Union(**common, discriminator=(schema.get("discriminator") or {}).get("propertyName"))
         kind = schema.get("type")
@@ -142,7 +147,9 @@ class _Builder:
                 raise SpecError(pointer + "/required", f"{r!r} is required but not a property")
         extra = schema.get("additionalProperties", True)
         if extra not in (True, False, {}):
-            raise SpecError(pointer, "an object with properties cannot also be a map; name the map separately")
+            raise SpecError(
+                pointer, "an object with properties cannot also be a map; name the map separately"
+            )
         fields = [
             self._field(wire, prop, wire in required, f"{pointer}/properties/{wire}")
             for wire, prop in properties.items()
@@ -187,7 +194,7 @@ class _Builder:
     def _ref_description(self, schema: dict[str, Any]) -> str:
         ref = schema.get("$ref")
         if isinstance(ref, str) and ref.startswith(SCHEMAS):
-            target = self.schemas.get(ref[len(SCHEMAS):])
+            target = self.schemas.get(ref[len(SCHEMAS) :])
             if isinstance(target, dict):
                 return _text(target)
         return ""
@@ -197,7 +204,7 @@ class _Builder:
         if ref is not None:
             if not isinstance(ref, str) or not ref.startswith(SCHEMAS):
                 raise SpecError(pointer + "/$ref", f"references must point into {SCHEMAS}, found {ref!r}")
-            return Named(ref[len(SCHEMAS):])
+            return Named(ref[len(SCHEMAS) :])
         if "enum" in schema or "oneOf" in schema or "anyOf" in schema:
             raise SpecError(pointer, "inline enums and unions must be named under components/schemas")
         kind = schema.get("type")
@@ -283,7 +290,7 @@ class _Builder:
         if tag_field is None or tag_field.const is None or not tag_field.required:
             raise SpecError(
                 target.pointer,
-                f"member of {union.name} needs a required `{union.discriminator}` property with a const value",
+                f"a member of {union.name} needs a required `{union.discriminator}` property with a const",
             )
         mapped = by_ref.get(ref)
         if mapped is not None and mapped != tag_field.const:
@@ -381,7 +388,7 @@ class _Builder:
             if len(users) == 1:
                 (owner,) = users
                 if owner != t.name and t.name.startswith(owner) and t.name[len(owner)].isupper():
-                    t.owner, t.short_name = owner, t.name[len(owner):]
+                    t.owner, t.short_name = owner, t.name[len(owner) :]
 
     def _assign_groups(self, operations: list[Operation]) -> None:
         """Operation bodies and what only one of them reaches belong to the operations; the rest

@@ -225,6 +225,14 @@ class Union(NamedType):
     def variant_for_kind(self, json_kind: JsonKind) -> Variant | None:
         return next((v for v in self.untagged_variants if v.json_kind == json_kind), None)
 
+    def kinds_read_by(self, variant: Variant) -> list[JsonKind]:
+        """The JSON kinds of value that select `variant`: its own kind, and for a number member also
+        integer literals when no member is an integer (JSON Schema counts 2 as a number)."""
+        kinds: list[JsonKind] = [variant.json_kind]
+        if variant.json_kind == "number" and self.variant_for_kind("integer") is None:
+            kinds.append("integer")
+        return kinds
+
 
 @dataclass
 class Alias(NamedType):
@@ -287,8 +295,8 @@ class IR:
     resources: list[Resource] = field(default_factory=list)
     """The top-level resources of the client (fine_tuning), each with its children and operations."""
 
-    def get(self, ref: TypeRef | str) -> NamedType:
-        name = ref if isinstance(ref, str) else getattr(ref, "name")
+    def get(self, ref: Named | str) -> NamedType:
+        name = ref if isinstance(ref, str) else ref.name
         return self.types[name]
 
     def of_kind(self, kind: type) -> list[Any]:

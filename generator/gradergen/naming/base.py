@@ -37,7 +37,7 @@ def camel(name: str, initialisms: Iterable[str] = ()) -> str:
     p = pascal(name, initialisms)
     head = words(name)[:1]
     if head and head[0] in {i.lower() for i in initialisms}:
-        return head[0] + p[len(head[0]):]
+        return head[0] + p[len(head[0]) :]
     return p[:1].lower() + p[1:]
 
 
@@ -110,24 +110,24 @@ def apply_naming(ir: IR, table: NamingTable) -> None:
     type_names = {t.name: table.type_name(t, ir) for t in types}
     if table.nests_types:
         for members in scopes.values():
-            for t, name in zip(members, unique([type_names[m.name] for m in members])):
+            for t, name in zip(members, unique([type_names[m.name] for m in members]), strict=True):
                 t.names[lang] = name
     else:
-        for t, name in zip(types, unique([type_names[t.name] for t in types])):
+        for t, name in zip(types, unique([type_names[t.name] for t in types]), strict=True):
             t.names[lang] = name
     for t in types:
         if isinstance(t, Struct):
             spelled = [table.escape(table.field_name(f, t)) for f in t.fields]
-            for f, name in zip(t.fields, unique(spelled)):
+            for f, name in zip(t.fields, unique(spelled), strict=True):
                 f.names[lang] = name
         elif isinstance(t, Enum):
             spelled = [table.escape(table.enum_value_name(v, t)) for v in t.values]
-            for v, name in zip(t.values, unique(spelled)):
+            for v, name in zip(t.values, unique(spelled), strict=True):
                 v.names[lang] = name
         elif isinstance(t, Union):
-            spelled = [table.variant_name(v, t, ir) for v in t.variants]
-            for v, name in zip(t.variants, unique(spelled)):
-                v.names[lang] = name
+            spelled = [table.variant_name(member, t, ir) for member in t.variants]
+            for member, name in zip(t.variants, unique(spelled), strict=True):
+                member.names[lang] = name
     for op in ir.operations:
         op.names[lang] = table.escape(table.operation_name(op))
     for r in ir.all_resources():

@@ -1,0 +1,98 @@
+"""What every suite shares: the repo's paths, the fixtures, JSON comparison and toolchain checks."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC = ROOT / "spec" / "graders.openapi.yaml"
+FIXTURES = ROOT / "tests" / "fixtures"
+GENERATED = ROOT / "generated"
+BIN = Path(sys.executable).parent
+
+INSTALL_HINTS = {
+    "go": "install Go from https://go.dev/dl/ (or the golang Debian package)",
+    "gofmt": "install Go from https://go.dev/dl/ (gofmt ships with it)",
+    "javac": "install OpenJDK 17: apt-get install -y openjdk-17-jdk-headless",
+    "java": "install OpenJDK 17: apt-get install -y openjdk-17-jdk-headless",
+    "mvn": "install Maven: apt-get install -y maven",
+    "ruby": "install Ruby: apt-get install -y ruby",
+}
+
+
+def fixture_index() -> list[dict[str, str]]:
+    entries: list[dict[str, str]] = json.loads((FIXTURES / "index.json").read_text())
+    return entries
+
+
+def load_fixture(rel: str) -> Any:
+    return json.loads((FIXTURES / rel).read_text())
+
+
+def fixtures_of(kind: str) -> list[dict[str, str]]:
+    return [e for e in fixture_index() if e["kind"] == kind]
+
+
+def json_equal(a: Any, b: Any) -> bool:
+    """Equal as JSON documents: same keys and values, numbers compared by value (1 == 1.0), but
+    true is not 1 and null is not absent."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return a == b
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(json_equal(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b, strict=True))
+    return type(a) is type(b) and a == b
+
+
+def committed_tree(root: Path) -> dict[str, bytes]:
+    """What git sees under root, by path relative to root: tracked files plus untracked ones that are
+    not ignored (so tool caches don't count)."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z", "--", str(root)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split("\0")
+    files = [ROOT / p for p in listed if p and (ROOT / p).is_file()]
+    return {str(p.relative_to(root)): p.read_bytes() for p in files}
+
+
+def require_tool(name: str) -> str:
+    """The path of a toolchain program; a missing one fails the test with how to install it."""
+    path = shutil.which(name)
+    if path is None:
+        pytest.fail(f"{name} is not installed: {INSTALL_HINTS.get(name, 'install it')}", pytrace=False)
+    return path
+
+
+def run(
+    cmd: list[str], cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 900
+) -> str:
+    """Run a command; on failure, fail the test with its output (not a Python traceback)."""
+    merged = {**os.environ, **(env or {})}
+    result = subprocess.run(cmd, cwd=cwd, env=merged, capture_output=True, text=True, timeout=timeout)
+    if result.returncode != 0:
+        pytest.fail(
+            f"{' '.join(cmd)} exited with {result.returncode}\n--- stdout\n{result.stdout[-8000:]}"
+            f"\n--- stderr\n{result.stderr[-8000:]}",
+            pytrace=False,
+        )
+    return result.stdout
+
+
+def gradergen(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN / "gradergen"), *args], cwd=cwd, capture_output=True, text=True, timeout=600
+    )

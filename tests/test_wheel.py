@@ -1,0 +1,100 @@
+"""The installed wheel works outside this repo: it carries the spec, the templates and the API client."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from harness import GENERATED, ROOT, committed_tree, json_equal, load_fixture, run
+from mock_server import MockServer
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh virtualenv with only the gradergen wheel (and its pinned dependencies) installed."""
+    work = tmp_path_factory.mktemp("wheel")
+    run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(work),
+            str(ROOT),
+        ]
+    )
+    (wheel,) = work.glob("gradergen-*.whl")
+    venv = work / "venv"
+    run([sys.executable, "-m", "venv", str(venv)])
+    run([str(venv / "bin" / "pip"), "install", "-q", "--disable-pip-version-check", str(wheel)], timeout=900)
+    return venv
+
+
+def test_wheel_carries_spec_templates_and_client(tmp_path: Path) -> None:
+    run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ]
+    )
+    (wheel,) = tmp_path.glob("gradergen-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "gradergen/_data/spec/graders.openapi.yaml" in names
+    assert "gradergen/_data/templates/python/manifest.yaml" in names
+    assert "gradergen/_client/models.py" in names
+
+
+def test_installed_gradergen_generates_outside_the_repo(installed: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    run(
+        [str(installed / "bin" / "gradergen"), "generate", "--lang", "python", "--out", "client", "-q"],
+        cwd=outside,
+    )
+    client = outside / "client"
+    produced = {str(p.relative_to(client)): p.read_bytes() for p in client.rglob("*") if p.is_file()}
+    assert produced == committed_tree(GENERATED / "python")
+
+
+def test_installed_gradergen_calls_the_api(installed: Path, mock_server: MockServer) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+    grader = "{input: input, name: name, operation: eq, reference: reference, type: string_check}"
+    result = subprocess.run(
+        [
+            str(installed / "bin" / "gradergen"),
+            "api",
+            "fine-tuning:alpha:graders",
+            "validate",
+            "--grader",
+            grader,
+            "--api-key",
+            "k",
+            "--base-url",
+            mock_server.url,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd="/",
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json_equal(json.loads(result.stdout), load_fixture("responses/validate/000_cli.json"))
+    assert json_equal(mock_server.requests[0]["json"], load_fixture("requests/validate/000_cli.json"))
