@@ -313,3 +313,17 @@ def test_ir_types_are_what_they_should_be() -> None:
     assert {f.wire_name: f for f in ir.types["GraderRunParams"].fields}["model_sample"].type == Primitive(
         "string"
     )
+
+
+def test_a_broken_template_is_a_located_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from gradergen.emit import render as render_module
+
+    lang_dir = tmp_path / "toy"
+    lang_dir.mkdir()
+    (lang_dir / "manifest.yaml").write_text(
+        "naming: python\nformatter: none\nfiles:\n  - {template: a.j2, output: a.txt}\n"
+    )
+    (lang_dir / "a.j2").write_text("line one\n{{ ir.no_such_attribute }}\n")
+    monkeypatch.setattr(render_module, "templates_dir", lambda lang: tmp_path / lang)
+    with pytest.raises(GradergenError, match=r"templates/toy/a.j2, line 2: UndefinedError"):
+        render_module.render("toy", ir_of(DOC), Options())

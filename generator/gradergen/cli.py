@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -90,4 +91,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug of ours: one line for the user, the traceback on request
+        if os.environ.get("GRADERGEN_DEBUG"):
+            raise
+        print(
+            f"gradergen: internal error: {type(exc).__name__}: {exc} "
+            "(set GRADERGEN_DEBUG=1 for the traceback, and please report it)",
+            file=sys.stderr,
+        )
+        return 70
     return 2

@@ -103,23 +103,50 @@ def prepare(lang: str, ir: IR, options: Options) -> Prepared:
 
 def render_templates(prepared: Prepared, ir: IR) -> Files:
     """Fill the manifest's templates; unformatted."""
-    lang, env = prepared.manifest.lang, prepared.env
     files: Files = {}
     for entry in prepared.manifest.files:
-        template = env.get_template(entry["template"])
-        output = env.from_string(entry["output"])
-        when = env.from_string(entry["when"]) if "when" in entry else None
-        selector = entry.get("each")
-        items: Iterable[Any] = [None] if selector is None else _SELECTORS[selector](ir)
-        for item in items:
-            local = {**prepared.context, "item": item}
-            if when is not None and when.render(local).strip() != "True":
-                continue
-            path = output.render(local).strip()
-            if path in files:
-                raise GradergenError(f"{lang}: two templates write {path}")
-            files[path] = template.render(local)
+        try:
+            _render_entry(prepared, ir, entry, files)
+        except jinja2.TemplateError as exc:
+            where = f"templates/{prepared.manifest.lang}/{entry.get('template')}"
+            line = _template_line(exc, str(entry.get("template")))
+            if line:
+                where += f", line {line}"
+            raise GradergenError(f"{where}: {type(exc).__name__}: {exc}") from None
     return files
+
+
+def _template_line(exc: jinja2.TemplateError, template: str) -> int | None:
+    """The template line an error happened on: syntax errors carry it, runtime errors leave it in the
+    traceback, which Jinja rewrites to point into the template."""
+    lineno = getattr(exc, "lineno", None)
+    if isinstance(lineno, int):
+        return lineno
+    tb, found = exc.__traceback__, None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.endswith(template):
+            found = tb.tb_lineno
+        tb = tb.tb_next
+    return found
+
+
+def _render_entry(prepared: Prepared, ir: IR, entry: dict[str, Any], files: Files) -> None:
+    lang, env = prepared.manifest.lang, prepared.env
+    template = env.get_template(entry["template"])
+    output = env.from_string(entry["output"])
+    when = env.from_string(entry["when"]) if "when" in entry else None
+    selector = entry.get("each")
+    items: Iterable[Any] = [None] if selector is None else _SELECTORS[selector](ir)
+    for item in items:
+        local = {**prepared.context, "item": item}
+        if when is not None and when.render(local).strip() != "True":
+            continue
+        path = output.render(local).strip()
+        if path in files:
+            raise GradergenError(f"{lang}: two templates write {path}")
+        files[path] = template.render(local)
+
+
 
 
 def run_steps(lang: str, ir: IR, options: Options) -> Files:
