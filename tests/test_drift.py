@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from gradergen.resources import languages
+
 from harness import GENERATED, committed_tree, gradergen
 
 

@@ -9,12 +9,14 @@ from typing import Any
 
 import pytest
 import yaml
+
 from gradergen.errors import GradergenError, SpecError
 from gradergen.generate import FILE_LIST, write_tree
 from gradergen.ir.build import build_ir
 from gradergen.ir.model import Enum, Named, Primitive, Struct, Union
 from gradergen.naming.base import camel, pascal, screaming, snake, unique, words
 from gradergen.options import Options
+
 from harness import ROOT, SPEC, gradergen
 
 DOC: dict[str, Any] = yaml.safe_load(SPEC.read_text())

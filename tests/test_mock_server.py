@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from mock_server import MockServer
 
 TESTS = Path(__file__).resolve().parent

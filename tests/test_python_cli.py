@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from harness import BIN, FIXTURES, json_equal, load_fixture
 from mock_server import MockServer
 

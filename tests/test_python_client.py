@@ -8,12 +8,14 @@ import sys
 import time
 
 import httpx
-import openai_graders as og
 import pytest
+from pydantic import ValidationError
+
+import openai_graders as og
+from openai_graders import _client
+
 from harness import FIXTURES, fixtures_of, json_equal, load_fixture
 from mock_server import MockServer
-from openai_graders import _client
-from pydantic import ValidationError
 
 STRING_CHECK = {
     "input": "input",

@@ -7,10 +7,12 @@ import subprocess
 import sys
 from typing import Any
 
-import openai_graders as og
 import pytest
-from harness import BIN, GENERATED, ROOT, fixture_index, json_equal, load_fixture, run
 from pydantic import BaseModel, ValidationError
+
+import openai_graders as og
+
+from harness import BIN, GENERATED, ROOT, fixture_index, json_equal, load_fixture, run
 
 MODEL_FOR_KIND: dict[str, type[BaseModel]] = {
     "run_request": og.GraderRunParams,

@@ -6,11 +6,14 @@ from typing import Any
 
 import pytest
 import yaml
-from harness import SPEC, fixture_index, load_fixture
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
+
+from gradergen.ir.build import build_ir
+
+from harness import SPEC, fixture_index, load_fixture
 
 DOC: dict[str, Any] = yaml.safe_load(SPEC.read_text())
 SCHEMAS: dict[str, Any] = DOC["components"]["schemas"]
@@ -138,3 +141,10 @@ def test_the_seeds_single_grader_multi_form_is_rejected() -> None:
         "graders": {"input": "i", "name": "n", "operation": "eq", "reference": "r", "type": "string_check"},
     }
     assert list(_validator_for("Grader").iter_errors(multi))
+
+
+def test_readme_explains_every_decision() -> None:
+    readme = (SPEC.parent.parent / "README.md").read_text()
+    named = {pointer.split("/")[3] for pointer, _ in build_ir(DOC).decisions}
+    missing = sorted(name for name in named if f"`{name}`" not in readme)
+    assert missing == [], f"README's decision table lacks {missing}"

@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
 from harness import GENERATED, ROOT, committed_tree, json_equal, load_fixture, run
 from mock_server import MockServer
 
