@@ -1,0 +1,11 @@
+# Seed 001 (Ruby SDK reference), Validate grader › Example, lines 1554-1562: the documented code, verbatim.
+
+require "openai"
+
+openai = OpenAI::Client.new(api_key: "My API Key")
+
+response = openai.fine_tuning.alpha.graders.validate(
+  grader: {input: "input", name: "name", operation: :eq, reference: "reference", type: :string_check}
+)
+
+puts(response)
