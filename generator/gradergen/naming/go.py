@@ -1,0 +1,418 @@
+"""Go spellings, and the Go types that represent each IR decision.
+
+Names follow the official Go SDK: exported PascalCase with Go's initialisms (ImageURL, FileID), unions as
+`…Union` structs whose members are `Of<Variant>` fields, enum constants prefixed with their type
+(StringCheckGraderOperationEq), operation bodies named after their resource
+(FineTuningAlphaGraderRunParams), request-side spellings of shared types as aliases
+(StringCheckGraderParam = StringCheckGrader, FineTuningAlphaGraderValidateParamsGraderUnion = GraderUnion).
+
+How a field is held follows its presence in the IR:
+
+- required: the plain Go type;
+- required and nullable: a pointer (nil is null), or the slice, map or interface itself;
+- optional: a pointer (nil is absent), or a slice, map, interface or union (their zero value is absent),
+  tagged `omitzero`;
+- optional and nullable: Nullable[T], which tells absent, null and a value apart, tagged `omitzero`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import textwrap
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import GradergenError
+from ..ir.model import (
+    IR,
+    Alias,
+    AnyJson,
+    ArrayOf,
+    Enum,
+    EnumValue,
+    Field,
+    JsonKind,
+    MapOf,
+    Named,
+    NamedType,
+    Operation,
+    Primitive,
+    Resource,
+    Struct,
+    TypeRef,
+    Union,
+    Variant,
+)
+from ..options import Options
+from .base import NamingTable, resource_chain, words
+
+INITIALISMS = frozenset(
+    # the list Go's linters use, plus the audio formats the API names
+    "ACL API ASCII CPU CSS DNS EOF GUID HTML HTTP HTTPS ID IP JSON LHS QPS RAM RHS RPC SLA SMTP SQL SSH TCP "
+    "TLS TTL UDP UI UID UUID URI URL UTF8 VM XML XMPP XSRF XSS MP3 WAV".split()
+)
+
+RUNTIME_NAMES = frozenset(
+    # what the package's hand-written half declares at package level
+    "Client NewClient DefaultClientOptions DefaultBaseURL DefaultMaxRetries DefaultRequestTimeout Error "
+    "Nullable Value Null Ptr String Int Float Bool".split()
+)
+
+MEMBER_NAMES = frozenset({"ExtraFields", "MarshalJSON", "UnmarshalJSON", "IsKnown", "IsZero", "String"})
+"""Names a generated struct already uses for its own members; a property spelled like one gets a suffix."""
+
+_PRIMITIVES = {"string": "string", "integer": "int64", "number": "float64", "boolean": "bool"}
+_PRIMITIVE_VARIANTS = {"string": "String", "integer": "Int", "number": "Float", "boolean": "Bool"}
+_KIND_CONSTANTS: dict[JsonKind, str] = {
+    "string": "kindString",
+    "integer": "kindInteger",
+    "number": "kindNumber",
+    "boolean": "kindBoolean",
+    "array": "kindArray",
+    "object": "kindObject",
+    "null": "kindNull",
+}
+COMMENT_WIDTH = 100
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+_ARTICLES = ("A", "An", "The")
+_TAG_NAME = re.compile(r"^[\w!#$%&()*+\-./:;<=>?@\[\]^{|}~ ]+$")
+"""What encoding/json accepts as a property name in a struct tag."""
+
+
+def go_pascal(name: str) -> str:
+    """PascalCase with Go initialisms; a word followed by digits may form one (utf_8 → UTF8, mp3 → MP3)."""
+    parts = words(name)
+    out: list[str] = []
+    i = 0
+    while i < len(parts):
+        word = parts[i]
+        if i + 1 < len(parts) and parts[i + 1].isdigit() and (word + parts[i + 1]).upper() in INITIALISMS:
+            out.append((word + parts[i + 1]).upper())
+            i += 2
+            continue
+        out.append(word.upper() if word.upper() in INITIALISMS else word[:1].upper() + word[1:])
+        i += 1
+    return "".join(out)
+
+
+def singular(word: str) -> str:
+    """graders → grader; enough for resource names, which are plain English plurals."""
+    if word.endswith("ies") and len(word) > 3:
+        return word[:-3] + "y"
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def go_string(text: str) -> str:
+    """A Go interpreted string literal."""
+    out = ['"']
+    for ch in text:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F or unicodedata.category(ch) in ("Cs", "Co", "Cn", "Zl", "Zp"):
+            out.append(f"\\u{ord(ch):04x}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08x}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class TypeAlias:
+    """A second Go name for a type: the spelling a request or a field of the documented API uses."""
+
+    name: str
+    target: str
+    doc: str
+    anchor: str
+    """The IR type after whose declaration the alias is printed."""
+
+
+class GoNaming(NamingTable):
+    lang = "go"
+    reserved = MEMBER_NAMES
+
+    # ------------------------------------------------------------------ names
+    def escape(self, name: str) -> str:
+        return name + "Value" if name in self.reserved else name
+
+    def type_name(self, t: NamedType, ir: IR) -> str:
+        name = self._operation_prefixes(ir).get(t.name, "") + go_pascal(t.name)
+        if isinstance(t, Union):
+            name += "Union"
+        return name + "Type" if name in RUNTIME_NAMES else name
+
+    def field_name(self, f: Field, owner: Struct) -> str:
+        name = go_pascal(f.wire_name)
+        return name if name[:1].isalpha() else "P" + name
+
+    def enum_value_name(self, v: EnumValue, e: Enum) -> str:
+        return e.names[self.lang] + (go_pascal(v.wire) or "Empty")
+
+    def variant_name(self, v: Variant, u: Union, ir: IR) -> str:
+        ref = v.type
+        if isinstance(ref, Named):
+            target = ir.types[ref.name]
+            if isinstance(target, Alias) and isinstance(target.target, Primitive):
+                ref = target.target
+            else:
+                return "Of" + go_pascal(ref.name)
+        if isinstance(ref, Primitive):
+            return "Of" + _PRIMITIVE_VARIANTS[ref.name]
+        return "Of" + go_pascal(v.json_kind)
+
+    def operation_name(self, op: Operation) -> str:
+        return go_pascal(op.name)
+
+    def resource_name(self, r: Resource) -> str:
+        return "".join(go_pascal(singular(segment)) for segment in r.path) + "Service"
+
+    def resource_attr_name(self, r: Resource) -> str:
+        return go_pascal(r.segment)
+
+    def _operation_prefixes(self, ir: IR) -> dict[str, str]:
+        """Operation bodies, and the types nested under them, are named after their resource like the
+        official SDK: GraderRunParams of fine_tuning.alpha.graders → FineTuningAlphaGraderRunParams."""
+        prefixes: dict[str, str] = {}
+        for op in ir.operations:
+            namespace = [go_pascal(singular(s)) for s in op.resource]
+            for body in (op.request.name, op.response.name):
+                # the body's own name may already start with the last segment (Grader…)
+                last = namespace[-1]
+                prefix = "".join(namespace[:-1] if go_pascal(body).startswith(last) else namespace)
+                prefixes.setdefault(body, prefix)
+        for t in ir.types.values():
+            root = t
+            while root.owner is not None and root.name not in prefixes:
+                root = ir.types[root.owner]
+            if root.name in prefixes:
+                prefixes.setdefault(t.name, prefixes[root.name])
+        return prefixes
+
+    def doc(self, text: str) -> str:
+        """Text that is safe in `//` comments: one kind of line break, and no characters Go rejects."""
+        text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
+        return "".join(ch for ch in text if ch in "\n\t" or (ord(ch) >= 0x20 and ch not in "\x7f\ufeff"))
+
+    def type_doc(self, t: NamedType) -> str:
+        """A declaration's doc comment starts with its name, as Go's tools expect."""
+        name = t.names[self.lang]
+        text = self.doc(t.description).strip()
+        if not text:
+            return f"{name} is the {t.name} schema of the spec."
+        first, _, rest = text.partition(" ")
+        if first in _ARTICLES and rest:
+            return f"{name} is {first.lower()} {rest}"
+        return f"{name}: {text}"
+
+    def operation_doc(self, op: Operation) -> str:
+        name = op.names[self.lang]
+        text = self.doc(op.description or op.summary).strip()
+        if text.startswith(name + " "):
+            return text
+        return f"{name} sends {op.http_method} {op.path}." + (f" {text}" if text else "")
+
+    def variant_comment(self, v: Variant, u: Union) -> str:
+        """What selects the member: its tag, or the kind of JSON value."""
+        if v.tag is not None and u.discriminator:
+            return f"// {u.discriminator} {go_string(v.tag)}"
+        return "// " + " or ".join(f"a JSON {k}" for k in u.kinds_read_by(v))
+
+    # ------------------------------------------------------------------ types
+    def type_expr(self, ref: TypeRef, ir: IR) -> str:
+        if isinstance(ref, Primitive):
+            return _PRIMITIVES[ref.name]
+        if isinstance(ref, Named):
+            return ir.types[ref.name].names[self.lang]
+        if isinstance(ref, ArrayOf):
+            return "[]" + self.type_expr(ref.item, ir)
+        if isinstance(ref, MapOf):
+            return "map[string]" + self.type_expr(ref.value, ir)
+        assert isinstance(ref, AnyJson)
+        return "any"
+
+    def _nil_is_absence(self, ref: TypeRef, ir: IR) -> bool:
+        """Slices, maps and interfaces have nil of their own; unions have an empty value."""
+        if isinstance(ref, (ArrayOf, MapOf, AnyJson)):
+            return True
+        if isinstance(ref, Named):
+            target = ir.types[ref.name]
+            if isinstance(target, Alias):
+                return self._nil_is_absence(target.target, ir)
+            return isinstance(target, Union)
+        return False
+
+    def _has_nil(self, ref: TypeRef, ir: IR) -> bool:
+        if isinstance(ref, Named) and isinstance(ir.types[ref.name], Union):
+            return False  # a union's null is a member (Null), not a nil
+        return self._nil_is_absence(ref, ir)
+
+    def field_type(self, f: Field, owner: Struct, ir: IR) -> str:
+        expr = self.field_union_aliases(ir).get((owner.name, f.wire_name)) or self.type_expr(f.type, ir)
+        presence = f.presence
+        if presence == "required":
+            return expr
+        if presence == "required_nullable":
+            return expr if self._has_nil(f.type, ir) else "*" + expr
+        if presence == "optional":
+            return expr if self._nil_is_absence(f.type, ir) else "*" + expr
+        return f"Nullable[{expr}]"
+
+    def field_tag(self, f: Field, owner: Struct) -> str:
+        if not _TAG_NAME.match(f.wire_name):
+            raise GradergenError(
+                f"{owner.pointer}/properties/{f.wire_name}: Go cannot name the property {f.wire_name!r} in a "
+                "struct tag (quotes, commas, backslashes and backquotes are not allowed)"
+            )
+        return f'`json:"{f.wire_name}{"" if f.required else ",omitzero"}"`'
+
+    def field_comment(self, f: Field) -> str:
+        """The field's doc comment: its description, then what absence means and the size limits."""
+        lines = [self.doc(f.description)] if f.description.strip() else []
+        if f.has_default:
+            lines.append(f"When absent, the API uses {json.dumps(f.default)}.")
+        c = f.constraints
+        if c.min_items is not None and c.min_items == c.max_items:
+            lines.append(f"It holds exactly {c.min_items} items.")
+        else:
+            if c.min_items is not None:
+                lines.append(f"It holds at least {c.min_items} item{'s' if c.min_items != 1 else ''}.")
+            if c.max_items is not None:
+                lines.append(f"It holds at most {c.max_items} items.")
+        if c.min_properties is not None:
+            lines.append(f"It has at least {c.min_properties} entr{'ies' if c.min_properties != 1 else 'y'}.")
+        return comment("\n".join(lines), "\t")
+
+    def variant_type(self, v: Variant, ir: IR) -> str:
+        expr = self.type_expr(v.type, ir)
+        return expr if self._has_nil(v.type, ir) else "*" + expr
+
+    def variant_is_pointer(self, v: Variant, ir: IR) -> bool:
+        return self.variant_type(v, ir).startswith("*")
+
+    def kind_constants(self, u: Union, v: Variant) -> list[str]:
+        return [_KIND_CONSTANTS[k] for k in u.kinds_read_by(v)]
+
+    # ------------------------------------------------------------------ second names
+    def field_union_aliases(self, ir: IR) -> dict[tuple[str, str], str]:
+        """A union-typed field of an operation body has the name the official SDK gives it:
+        FineTuningAlphaGraderValidateParams.Grader is a FineTuningAlphaGraderValidateParamsGraderUnion."""
+        out: dict[tuple[str, str], str] = {}
+        prefixes = self._operation_prefixes(ir)
+        for s in ir.of_kind(Struct):
+            if s.name not in prefixes:
+                continue
+            for f in s.fields:
+                if isinstance(f.type, Named) and isinstance(ir.types[f.type.name], Union):
+                    alias = s.names[self.lang] + f.names[self.lang] + "Union"
+                    if alias != ir.types[f.type.name].names[self.lang]:
+                        out[(s.name, f.wire_name)] = alias
+        return out
+
+    def aliases(self, ir: IR) -> list[TypeAlias]:
+        out: list[TypeAlias] = []
+        field_aliases = self.field_union_aliases(ir)
+        for s in ir.of_kind(Struct):
+            for f in s.fields:
+                alias = field_aliases.get((s.name, f.wire_name))
+                if alias is not None and isinstance(f.type, Named):
+                    target = ir.types[f.type.name].names[self.lang]
+                    where = f"{s.names[self.lang]}.{f.names[self.lang]}"
+                    out.append(TypeAlias(alias, target, f"{alias} is the {target} of {where}.", s.name))
+        for name in self.request_variants(ir):
+            go = ir.types[name].names[self.lang]
+            out.append(TypeAlias(go + "Param", go, f"{go}Param is {go} as a request takes it.", name))
+        return out
+
+    def request_variants(self, ir: IR) -> list[str]:
+        """Object members of the unions a request reaches: the official SDK spells them …Param."""
+        reached = ir.reachable([op.request.name for op in ir.operations])
+        members = {
+            v.type.name
+            for u in ir.of_kind(Union)
+            if u.name in reached
+            for v in u.variants
+            if isinstance(v.type, Named) and isinstance(ir.types[v.type.name], Struct)
+        }
+        return [name for name in ir.types if name in members]
+
+    # ------------------------------------------------------------------ templates
+    def jinja_filters(self) -> dict[str, Any]:
+        return {"comment": comment, "go_string": go_string}
+
+    def context(self, ir: IR, options: Options) -> dict[str, Any]:
+        aliases = self.aliases(ir)
+        self._check_package_names(ir, aliases)
+        return {
+            "module": options.go_module,
+            "package": options.go_package,
+            "aliases": {a.anchor: [b for b in aliases if b.anchor == a.anchor] for a in aliases},
+            "go_name": lambda name: ir.types[name].names[self.lang],
+            "member": lambda union, key: next(
+                v.names[self.lang] for v in ir.types[union].variants if v.key == key  # type: ignore[attr-defined]
+            ),
+            "union_alias": lambda struct, wire: self.field_union_aliases(ir)[(struct, wire)],
+            "accessor": lambda op: ".".join(resource_chain(ir, _resource_of(ir, op), self.lang)),
+            "uses_json": lambda group: any(
+                isinstance(t, Union) or (isinstance(t, Struct) and t.keeps_unknown_fields)
+                for t in ir.types.values()
+                if t.group == group
+            ),
+        }
+
+    def _check_package_names(self, ir: IR, aliases: list[TypeAlias]) -> None:
+        """Go declares types, aliases, enum constants and services in one scope: a clash must be an error
+        that names both, not a compile failure in the generated code."""
+        seen: dict[str, str] = {name: "the client runtime" for name in RUNTIME_NAMES}
+
+        def claim(name: str, what: str) -> None:
+            if name in seen:
+                raise GradergenError(
+                    f"Go: {what} and {seen[name]} are both named {name}; rename one in the spec"
+                )
+            seen[name] = what
+
+        for t in ir.types.values():
+            claim(t.names[self.lang], t.pointer)
+            if isinstance(t, Enum):
+                for v in t.values:
+                    claim(v.names[self.lang], f"{t.pointer} value {v.wire!r}")
+        for a in aliases:
+            claim(a.name, f"the alias of {a.target}")
+        for r in ir.all_resources():
+            claim(r.names[self.lang], f"the resource {'.'.join(r.path)}")
+
+
+def _resource_of(ir: IR, op: Operation) -> Resource:
+    return next(r for r in ir.all_resources() if r.path == op.resource)
+
+
+def comment(text: str, indent: str = "") -> str:
+    """`text` (already made safe by `doc`) as `//` lines starting with `indent`, wrapped to 100 columns.
+    Each line of the text is wrapped on its own, so paragraphs, list items and code keep their shape."""
+    if not text.strip():
+        return ""
+    width = max(40, COMMENT_WIDTH - 4 * indent.count("\t") - len(indent.replace("\t", "")) - 3)
+    out: list[str] = []
+    for line in text.strip("\n").split("\n"):
+        item = _LIST_ITEM.match(line)
+        if not line.strip() or line.startswith(("\t", "    ")):
+            out.append(line.rstrip())
+            continue
+        hanging = " " * len(item.group(0)) if item else ""
+        out.extend(
+            textwrap.wrap(
+                line.strip(), width, subsequent_indent=hanging, break_long_words=False, break_on_hyphens=False
+            )
+        )
+    return "\n".join(f"{indent}// {line}".rstrip() for line in out)
+
+
+TABLE = GoNaming()
