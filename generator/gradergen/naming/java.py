@@ -1,0 +1,679 @@
+"""Java spellings, packages and type expressions.
+
+Types nest where the IR gives them an owner (StringCheckGrader.Operation); every reference to a type is
+printed as the shortest name that resolves to it from the class it appears in. Packages follow the
+documented Java SDK: operation bodies under models.<resource path>, graders and their parts under
+models.graders.gradermodels, error bodies beside the exceptions.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import textwrap
+from collections.abc import Callable
+from typing import Any
+
+from ..ir.model import (
+    IR,
+    Alias,
+    AnyJson,
+    ArrayOf,
+    Enum,
+    EnumValue,
+    Field,
+    MapOf,
+    Named,
+    NamedType,
+    Operation,
+    Primitive,
+    Resource,
+    Struct,
+    TypeRef,
+    Union,
+    Variant,
+)
+from ..options import Options
+from .base import NamingTable, camel, pascal, resource_chain, words
+
+KEYWORDS = frozenset(
+    """abstract assert boolean break byte case catch char class const continue default do double else enum
+    extends final finally float for goto if implements import instanceof int interface long native new
+    package private protected public return short static strictfp super switch synchronized this throw
+    throws transient try void volatile while true false null var yield record sealed permits""".split()
+)
+MEMBER_NAMES = frozenset(
+    """equals hashCode toString getClass notify notifyAll wait clone finalize builder toBuilder build
+    additionalProperties putAdditionalProperty putAllAdditionalProperties removeAdditionalProperty
+    accept value known isKnown of""".split()
+)
+"""Methods every generated class (or its builder) already has: a field of that name gets a suffix."""
+
+NESTED_CLASS_NAMES = frozenset({"Builder", "Known", "Visitor", "Serializer", "Deserializer"})
+"""Classes the templates declare inside models: an IR type nested there may not take these names."""
+
+JDK_AND_JACKSON = {
+    "ArrayList": "java.util.ArrayList",
+    "Collections": "java.util.Collections",
+    "DeserializationContext": "com.fasterxml.jackson.databind.DeserializationContext",
+    "DeserializationFeature": "com.fasterxml.jackson.databind.DeserializationFeature",
+    "Duration": "java.time.Duration",
+    "Function": "java.util.function.Function",
+    "HttpClient": "java.net.http.HttpClient",
+    "HttpHeaders": "java.net.http.HttpHeaders",
+    "HttpRequest": "java.net.http.HttpRequest",
+    "HttpResponse": "java.net.http.HttpResponse",
+    "HttpTimeoutException": "java.net.http.HttpTimeoutException",
+    "IOException": "java.io.IOException",
+    "JsonAnyGetter": "com.fasterxml.jackson.annotation.JsonAnyGetter",
+    "JsonAutoDetect": "com.fasterxml.jackson.annotation.JsonAutoDetect",
+    "JsonAnySetter": "com.fasterxml.jackson.annotation.JsonAnySetter",
+    "JsonCreator": "com.fasterxml.jackson.annotation.JsonCreator",
+    "JsonDeserialize": "com.fasterxml.jackson.databind.annotation.JsonDeserialize",
+    "JsonGenerator": "com.fasterxml.jackson.core.JsonGenerator",
+    "JsonInclude": "com.fasterxml.jackson.annotation.JsonInclude",
+    "JsonMappingException": "com.fasterxml.jackson.databind.JsonMappingException",
+    "JsonMapper": "com.fasterxml.jackson.databind.json.JsonMapper",
+    "JsonNode": "com.fasterxml.jackson.databind.JsonNode",
+    "JsonParser": "com.fasterxml.jackson.core.JsonParser",
+    "JsonPOJOBuilder": "com.fasterxml.jackson.databind.annotation.JsonPOJOBuilder",
+    "JsonProcessingException": "com.fasterxml.jackson.core.JsonProcessingException",
+    "JsonProperty": "com.fasterxml.jackson.annotation.JsonProperty",
+    "JsonPropertyOrder": "com.fasterxml.jackson.annotation.JsonPropertyOrder",
+    "JsonSerialize": "com.fasterxml.jackson.databind.annotation.JsonSerialize",
+    "JsonValue": "com.fasterxml.jackson.annotation.JsonValue",
+    "LinkedHashMap": "java.util.LinkedHashMap",
+    "List": "java.util.List",
+    "Map": "java.util.Map",
+    "ObjectMapper": "com.fasterxml.jackson.databind.ObjectMapper",
+    "Objects": "java.util.Objects",
+    "Optional": "java.util.Optional",
+    "SerializerProvider": "com.fasterxml.jackson.databind.SerializerProvider",
+    "StdDeserializer": "com.fasterxml.jackson.databind.deser.std.StdDeserializer",
+    "StdSerializer": "com.fasterxml.jackson.databind.ser.std.StdSerializer",
+    "ThreadLocalRandom": "java.util.concurrent.ThreadLocalRandom",
+    "TypeReference": "com.fasterxml.jackson.core.type.TypeReference",
+    "StandardCharsets": "java.nio.charset.StandardCharsets",
+    "URI": "java.net.URI",
+    "URISyntaxException": "java.net.URISyntaxException",
+}
+"""Every library class the templates use, by simple name: a file imports those its code mentions."""
+
+JAVA_LANG = frozenset(
+    """Boolean Double Integer Long Math Number Object Override String StringBuilder SuppressWarnings
+    System Thread Class Iterable Exception RuntimeException Error IllegalArgumentException
+    IllegalStateException NullPointerException InterruptedException Deprecated Record Enum Void
+    Character Byte Short Float Runnable Comparable CharSequence""".split()
+)
+RESERVED_TYPE_NAMES = frozenset(JDK_AND_JACKSON) | JAVA_LANG | NESTED_CLASS_NAMES
+"""A spec type may not shadow a class the generated code refers to by its simple name."""
+
+RUNTIME_CLASSES = {
+    "core": ["JsonField", "ModelSupport", "ObjectMappers"],
+    "client": ["OpenAIClient"],
+    "errors": [
+        "OpenAIException",
+        "OpenAIServiceException",
+        "OpenAIIoException",
+        "OpenAITimeoutException",
+        "OpenAIInvalidDataException",
+        "BadRequestException",
+        "UnauthorizedException",
+        "PermissionDeniedException",
+        "NotFoundException",
+        "ConflictException",
+        "UnprocessableEntityException",
+        "RateLimitException",
+        "InternalServerException",
+    ],
+}
+"""The hand-written runtime's public classes, by package under the root."""
+
+STATUS_EXCEPTIONS = [
+    (400, "BadRequestException", "The request, or the grader in it, is invalid."),
+    (401, "UnauthorizedException", "The API key is missing or wrong."),
+    (403, "PermissionDeniedException", "The API key may not use this endpoint."),
+    (404, "NotFoundException", "The endpoint does not exist."),
+    (409, "ConflictException", "The request conflicts with another one; it is retried."),
+    (422, "UnprocessableEntityException", "The request is well-formed but cannot be processed."),
+    (429, "RateLimitException", "Too many requests; it is retried."),
+]
+"""The exception class of each status with its own; every 5XX is an InternalServerException."""
+
+MODELS_PACKAGE = "models.graders.gradermodels"
+"""Where the documented Java SDK keeps the graders and their parts (shared by several operations)."""
+
+_PRIMITIVES = {"string": "String", "integer": "Long", "number": "Double", "boolean": "Boolean"}
+_UNBOXED = {"Long": "long", "Double": "double", "Boolean": "boolean"}
+_VARIANT_KIND_NAMES = {
+    "string": "String",
+    "integer": "Integer",
+    "number": "Number",
+    "boolean": "Boolean",
+    "array": "List",
+    "object": "Map",
+}
+_JSON_TESTS = {
+    "string": "json.isTextual()",
+    "integer": "json.isIntegralNumber() && json.canConvertToLong()",
+    "number": "json.isNumber()",
+    "boolean": "json.isBoolean()",
+    "array": "json.isArray()",
+    "object": "json.isObject()",
+}
+_JSON_READS = {
+    "String": "json.textValue()",
+    "Long": "json.longValue()",
+    "Double": "json.doubleValue()",
+    "Boolean": "json.booleanValue()",
+}
+
+_CODE_TOKENS = re.compile(r'/\*.*?\*/|//[^\n]*|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'', re.S)
+_IDENTIFIER = re.compile(r"\b[A-Z][A-Za-z0-9_]*\b")
+_DECLARED = re.compile(r"\b(?:class|interface|enum|record)\s+([A-Z][A-Za-z0-9_]*)")
+_BACKTICKS = re.compile(r"`([^`]+)`")
+_LINK = re.compile(r"\[([^\]]+)\]\((https?://[^)\s]+)\)")
+
+LINE_WIDTH = 120
+
+HEADER = "// Code generated by gradergen from the graders OpenAPI spec. DO NOT EDIT."
+
+
+def java_string(value: str) -> str:
+    """A Java string literal; anything outside printable ASCII becomes a \\u escape."""
+    out = []
+    for ch in value:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif " " <= ch <= "~":
+            out.append(ch)
+        else:
+            out.extend(f"\\u{unit:04x}" for unit in _utf16(ch))
+    return '"' + "".join(out) + '"'
+
+
+def _utf16(ch: str) -> list[int]:
+    data = ch.encode("utf-16-be")
+    return [int.from_bytes(data[i : i + 2], "big") for i in range(0, len(data), 2)]
+
+
+def fit(line: str, width: int = LINE_WIDTH) -> str:
+    """Break a code line that is too long after an opening parenthesis or a comma (outside string
+    literals), continuing 8 columns further in; comments are wrapped when they are written."""
+    stripped = line.lstrip()
+    if len(line) <= width or stripped.startswith(("*", "/*", "//")):
+        return line
+    indent = len(line) - len(stripped)
+    breaks, quoted, escaped = [], False, False
+    for i, ch in enumerate(line):
+        if quoted:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                quoted = False
+        elif ch == '"':
+            quoted = True
+        elif i > indent and _break_after(line, i):
+            breaks.append(i + 1)
+    fitting = [b for b in breaks if b <= width]
+    if not fitting:
+        return line
+    cut = fitting[-1]
+    rest = " " * (indent + 8) + line[cut:].lstrip()
+    return line[:cut].rstrip() + "\n" + fit(rest, width)
+
+
+def _break_after(line: str, i: int) -> bool:
+    following = line[i + 1 : i + 2]
+    return (line[i] == "(" and following != ")") or (line[i] == "," and following == " ")
+
+
+def singular(name: str) -> str:
+    """The element of a plural collection name: labels → label, graders → grader."""
+    if name.endswith("ies") and len(name) > 3:
+        return name[:-3] + "y"
+    if name.endswith(("sses", "xes", "ches", "shes")):
+        return name[:-2]
+    if name.endswith("s") and not name.endswith("ss") and len(name) > 1:
+        return name[:-1]
+    return name
+
+
+def _identifier(name: str) -> str:
+    """Make a spelled name a legal identifier: one that starts with a digit gets a leading underscore."""
+    name = re.sub(r"[^A-Za-z0-9_]", "_", name) or "_value"
+    return "_" + name if name[0].isdigit() or name == "_" else name
+
+
+class JavaNaming(NamingTable):
+    lang = "java"
+    reserved = KEYWORDS | MEMBER_NAMES
+    nests_types = True
+
+    # ------------------------------------------------------------------ names
+    def type_name(self, t: NamedType, ir: IR) -> str:
+        """The simple class name: nested types take their short name (StringCheckGrader.Operation),
+        renamed where it would shadow a class the code uses or repeat an enclosing class's name."""
+        owner = ir.types.get(t.owner) if t.owner else None
+        if isinstance(owner, Alias):
+            owner = None  # an alias is no class, so what it owns is declared at top level
+        local = t.local_name if owner is not None else t.name
+        name = _identifier(pascal(local) if "_" in local or "-" in local else local[:1].upper() + local[1:])
+        enclosing = set()
+        while owner is not None:
+            enclosing.add(self.type_name(owner, ir))
+            owner = ir.types.get(owner.owner) if owner.owner else None
+        if name in RESERVED_TYPE_NAMES or name in enclosing:
+            name += "Type" if enclosing else "Model"
+        return name
+
+    def field_name(self, f: Field, owner: Struct) -> str:
+        return _identifier(camel(f.wire_name))
+
+    def enum_value_name(self, v: EnumValue, e: Enum) -> str:
+        """The wire value in capitals, other characters as underscores: mp3 → MP3, rouge_1 → ROUGE_1."""
+        spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", v.wire)
+        return _identifier(re.sub(r"[^A-Za-z0-9]+", "_", spaced).strip("_").upper() or "EMPTY")
+
+    def variant_name(self, v: Variant, u: Union, ir: IR) -> str:
+        """A named member keeps its class's name, less the word the union and all its named members end
+        with (Grader.ofStringCheck); a plain member is named by its JSON kind (TokenUsage.ofInteger)."""
+        named = [m for m in u.variants if isinstance(m.type, Named)]
+        last = words(u.name)[-1:] if u.name else []
+        if isinstance(v.type, Named):
+            name = ir.types[v.type.name].name
+            shared = len(named) > 1 and all(words(ir.types[m.type.name].name)[-1:] == last for m in named)  # type: ignore[union-attr]
+            if last and shared:
+                trimmed = pascal("_".join(words(name)[:-1]))
+                name = trimmed or name
+            name = pascal(name) if "_" in name else name
+        else:
+            name = _VARIANT_KIND_NAMES[v.json_kind]
+        return "UnknownMember" if name == "Unknown" else _identifier(name)
+
+    def operation_name(self, op: Operation) -> str:
+        return _identifier(camel(op.name))
+
+    def resource_name(self, r: Resource) -> str:
+        return pascal("_".join(r.path)) + "Service"
+
+    def resource_attr_name(self, r: Resource) -> str:
+        return _identifier(camel(r.segment))
+
+    def doc(self, text: str) -> str:
+        """HTML for a Javadoc comment: escaped so that no description can end the comment, start a
+        block tag or a \\u escape; Markdown code spans, links, lists and paragraphs become HTML."""
+        escaped = html.escape(text.strip(), quote=False).replace("\\", "&#92;").replace("@", "&#64;")
+        escaped = escaped.replace("*/", "*&#47;")
+        escaped = _BACKTICKS.sub(lambda m: f"<code>{m.group(1)}</code>", escaped)
+        escaped = _LINK.sub(lambda m: f'<a href="{m.group(2)}">{m.group(1)}</a>', escaped)
+        blocks: list[str] = []
+        for para in re.split(r"\n\s*\n", escaped):
+            lines = [line.strip() for line in para.splitlines() if line.strip()]
+            if lines and all(line.startswith("- ") for line in lines):
+                items = "".join(f"<li>{line[2:]}</li>\n" for line in lines)
+                blocks.append(f"<ul>\n{items}</ul>")
+            elif lines:
+                blocks.append(" ".join(lines))
+        return "\n<p>\n".join(blocks)
+
+    # ------------------------------------------------------------------ comments and literals
+    def javadoc(self, text: str, indent: int = 0, width: int = 110) -> str:
+        """A /** ... */ block for `text` already passed through `doc`."""
+        pad = " " * indent
+        out = [pad + "/**"]
+        for line in text.splitlines() or [""]:
+            wrapped = textwrap.wrap(
+                line, width=width - indent - 3, break_long_words=False, break_on_hyphens=False
+            )
+            out.extend(f"{pad} * {w}" for w in wrapped or [""])
+        out.append(pad + " */")
+        return "\n".join(out)
+
+    def code(self, text: str) -> str:
+        """Inline code in a Javadoc comment; {@code} only where its content cannot unbalance it."""
+        if re.fullmatch(r"[A-Za-z0-9_.,<>?\[\] -]+", text):
+            return "{@code " + text + "}"
+        return "<code>" + self.doc(text) + "</code>"
+
+    def jinja_filters(self) -> dict[str, Any]:
+        return {
+            "java_string": java_string,
+            "javadoc": self.javadoc,
+            "code": self.code,
+            "pascal": pascal,
+            "camel": camel,
+            "singular": singular,
+            "upper_first": lambda s: s[:1].upper() + s[1:],
+            "article": lambda s: "an" if s[:1] in "AEIOUaeiou" else "a",
+        }
+
+    def context(self, ir: IR, options: Options) -> dict[str, Any]:
+        return JavaContext(self, ir, options).as_dict()
+
+
+class JavaContext:
+    """What the templates ask about one named IR: packages, paths, type expressions, imports."""
+
+    def __init__(self, table: JavaNaming, ir: IR, options: Options) -> None:
+        self.table = table
+        self.ir = ir
+        self.root = options.java_package
+        self.lang = table.lang
+        self._packages = self._assign_packages()
+
+    # ------------------------------------------------------------------ placement
+    def _assign_packages(self) -> dict[str, str]:
+        """The package of each top-level type."""
+        ir = self.ir
+        body_reach: dict[str, list[Operation]] = {}
+        for op in ir.operations:
+            for name in ir.reachable([op.request.name, op.response.name]):
+                body_reach.setdefault(name, []).append(op)
+        error_reach = ir.reachable([op.error.name for op in ir.operations if op.error])
+        packages: dict[str, str] = {}
+        for t in ir.types.values():
+            if self.owner(t) is not None:
+                continue
+            if t.name in error_reach and t.name not in body_reach:
+                packages[t.name] = f"{self.root}.errors"
+            elif t.group == "operations" and t.name in body_reach:
+                resource = body_reach[t.name][0].resource
+                packages[t.name] = ".".join([self.root, "models", *(self._segment(s) for s in resource)])
+            else:
+                packages[t.name] = f"{self.root}.{MODELS_PACKAGE}"
+        return packages
+
+    @staticmethod
+    def _segment(name: str) -> str:
+        segment = re.sub(r"[^a-z0-9]", "", name.lower()) or "api"
+        return segment + "_" if segment in KEYWORDS or segment[0].isdigit() else segment
+
+    def owner(self, t: NamedType) -> NamedType | None:
+        """The class `t` is declared in; an alias has no class, so what it owns is declared at top level."""
+        owner = self.ir.types.get(t.owner) if t.owner else None
+        return None if owner is None or isinstance(owner, Alias) else owner
+
+    def chain(self, t: NamedType) -> list[NamedType]:
+        """The classes from the top-level one down to `t`."""
+        out = [t]
+        while (owner := self.owner(out[0])) is not None:
+            out.insert(0, owner)
+        return out
+
+    def is_class(self, t: NamedType) -> bool:
+        return not isinstance(t, Alias)
+
+    def is_file(self, t: NamedType) -> bool:
+        return self.is_class(t) and self.owner(t) is None
+
+    def nested(self, t: NamedType) -> list[NamedType]:
+        return [c for c in self.ir.types.values() if self.owner(c) is t and self.is_class(c)]
+
+    def package(self, t: NamedType) -> str:
+        return self._packages[self.chain(t)[0].name]
+
+    def runtime_package(self, name: str) -> str:
+        return f"{self.root}.{name}"
+
+    def source_path(self, package: str, class_name: str) -> str:
+        return "src/main/java/" + package.replace(".", "/") + f"/{class_name}.java"
+
+    def type_path(self, t: NamedType) -> str:
+        return self.source_path(self.package(t), t.names[self.lang])
+
+    def qualified(self, t: NamedType) -> str:
+        return ".".join([self.package(t), *(c.names[self.lang] for c in self.chain(t))])
+
+    # ------------------------------------------------------------------ references
+    def _resolve(self, simple: str, context: NamedType | None) -> NamedType | None:
+        """The class that a simple name means inside `context`: a member class of it or of a class
+        enclosing it, nearest first, else a top-level class."""
+        scope = context
+        while scope is not None:
+            for member in self.nested(scope):
+                if member.names[self.lang] == simple:
+                    return member
+            scope = self.owner(scope)
+        top_level = (t for t in self.ir.types.values() if self.is_file(t))
+        return next((t for t in top_level if t.names[self.lang] == simple), None)
+
+    def ref(self, target: NamedType, context: NamedType | None) -> str:
+        """The shortest spelling of `target` that means it inside the class `context`."""
+        chain = self.chain(target)
+        names = [c.names[self.lang] for c in chain]
+        for i in range(len(chain) - 1, -1, -1):
+            if self._resolve(names[i], context) is chain[i]:
+                return ".".join(names[i:])
+        return self.qualified(target)
+
+    def jtype(self, ref: TypeRef, context: NamedType | None) -> str:
+        """The (boxed) Java type of a value."""
+        if isinstance(ref, Primitive):
+            return _PRIMITIVES[ref.name]
+        if isinstance(ref, Named):
+            t = self.ir.types[ref.name]
+            if isinstance(t, Alias):
+                return self.jtype(t.target, context)
+            return self.ref(t, context)
+        if isinstance(ref, ArrayOf):
+            return f"List<{self.jtype(ref.item, context)}>"
+        if isinstance(ref, MapOf):
+            return f"Map<String, {self.jtype(ref.value, context)}>"
+        assert isinstance(ref, AnyJson)
+        return "JsonNode"
+
+    def unboxed(self, ref: TypeRef, context: NamedType | None) -> str:
+        boxed = self.jtype(ref, context)
+        return _UNBOXED.get(boxed, boxed)
+
+    def resolved(self, ref: TypeRef) -> TypeRef:
+        """`ref` with aliases replaced by what they name."""
+        while isinstance(ref, Named) and isinstance(self.ir.types[ref.name], Alias):
+            alias = self.ir.types[ref.name]
+            assert isinstance(alias, Alias)
+            ref = alias.target
+        return ref
+
+    def union_of(self, ref: TypeRef) -> Union | None:
+        ref = self.resolved(ref)
+        t = self.ir.types.get(ref.name) if isinstance(ref, Named) else None
+        return t if isinstance(t, Union) else None
+
+    # ------------------------------------------------------------------ fields
+    def nullable(self, f: Field) -> bool:
+        """A field may hold null when it says so or when the union it holds lists null as a member."""
+        union = self.union_of(f.type)
+        return f.nullable or (union is not None and union.nullable)
+
+    def wrapped(self, f: Field) -> bool:
+        """Optional and nullable: absent, null and a value are three states, kept in a JsonField."""
+        return not f.required and self.nullable(f)
+
+    def getter_type(self, f: Field, context: NamedType) -> str:
+        if f.required and not self.nullable(f):
+            return self.unboxed(f.type, context)
+        return f"Optional<{self.jtype(f.type, context)}>"
+
+    def setter_type(self, f: Field, context: NamedType) -> str:
+        """A nullable field's setter takes the boxed type, where null means JSON null."""
+        return self.jtype(f.type, context) if self.nullable(f) else self.unboxed(f.type, context)
+
+    def copy(self, ref: TypeRef, expr: str) -> str:
+        """An immutable copy of a collection value (a no-op for the rest)."""
+        ref = self.resolved(ref)
+        if isinstance(ref, ArrayOf):
+            return f"List.copyOf({expr})"
+        if isinstance(ref, MapOf):
+            return f"ModelSupport.copyOf({expr})"
+        return expr
+
+    def mutable_copy(self, ref: TypeRef, expr: str) -> str:
+        ref = self.resolved(ref)
+        if isinstance(ref, ArrayOf):
+            return f"new ArrayList<>({expr})"
+        if isinstance(ref, MapOf):
+            return f"new LinkedHashMap<>({expr})"
+        return expr
+
+    def collection(self, f: Field) -> str:
+        """ "list" or "map" when the builder can add single elements to the field, else ""."""
+        ref = self.resolved(f.type)
+        if self.nullable(f):
+            return ""
+        return "list" if isinstance(ref, ArrayOf) else "map" if isinstance(ref, MapOf) else ""
+
+    def element(self, f: Field) -> TypeRef:
+        ref = self.resolved(f.type)
+        assert isinstance(ref, (ArrayOf, MapOf))
+        return ref.item if isinstance(ref, ArrayOf) else ref.value
+
+    def is_primitive(self, ref: TypeRef) -> bool:
+        return self.unboxed(ref, None) in _UNBOXED.values()
+
+    # ------------------------------------------------------------------ unions
+    def variant_type(self, v: Variant, context: NamedType) -> str:
+        return self.jtype(v.type, context)
+
+    def variant_param_type(self, v: Variant, context: NamedType) -> str:
+        return self.unboxed(v.type, context)
+
+    def variant_member(self, v: Variant) -> str:
+        """The accessor of a variant: ofStringCheck → stringCheck()."""
+        return self.table.escape(camel(v.names[self.lang]))
+
+    def json_test(self, u: Union, v: Variant) -> str:
+        """The Java condition on `json` (a JsonNode) under which `v` is read, for an untagged member."""
+        tests = []
+        for kind in u.kinds_read_by(v):
+            test = _JSON_TESTS[kind]
+            if kind == "number" and u.variant_for_kind("integer") is not None:
+                test = "json.isNumber() && !json.isIntegralNumber()"
+            tests.append(test)
+        return " || ".join(tests)
+
+    def json_read(self, v: Variant, context: NamedType) -> str:
+        """The expression that reads the member `v` from `json`, given `context` (DeserializationContext)."""
+        java = self.jtype(v.type, context)
+        if java in _JSON_READS:
+            return _JSON_READS[java]
+        if java == "JsonNode":
+            return "json"
+        if "<" in java:
+            generic = f"new TypeReference<{java}>() {{}}"
+            return f"context.readTreeAsValue(json, context.getTypeFactory().constructType({generic}))"
+        return f"context.readTreeAsValue(json, {java}.class)"
+
+    def instanceof_type(self, v: Variant, context: NamedType) -> str:
+        """The type `instanceof` can test for a member: generic types with wildcards."""
+        java = self.jtype(v.type, context)
+        if java.startswith("List<"):
+            return "List<?>"
+        if java.startswith("Map<"):
+            return "Map<?, ?>"
+        return java
+
+    def call_chain(self, op: Operation) -> str:
+        """How a client reaches an operation: fineTuning().alpha().graders().run."""
+        by_path = {tuple(r.path): r for r in self.ir.all_resources()}
+        resource = by_path[tuple(op.resource)]
+        accessors = "".join(f"{name}()." for name in resource_chain(self.ir, resource, self.lang))
+        return accessors + op.names[self.lang]
+
+    def error_object(self) -> str | None:
+        """The class of the object inside the error envelope ({"error": {...}}), if the spec names one."""
+        for op in self.ir.operations:
+            envelope = self.ir.get(op.error) if op.error else None
+            if isinstance(envelope, Struct):
+                inner = next((f for f in envelope.fields if f.wire_name == "error"), None)
+                if inner is not None and isinstance(inner.type, Named):
+                    return self.ref(self.ir.get(inner.type), None)
+        return None
+
+    # ------------------------------------------------------------------ layout
+    @staticmethod
+    def string_annotation(name: str, values: list[str], indent: int = 0, width: int = 110) -> str:
+        """@Name({"a", "b"}), one value a line when it would not fit on one."""
+        literals = [java_string(v) for v in values]
+        one_line = f"@{name}({{{', '.join(literals)}}})"
+        if indent + len(one_line) <= width:
+            return one_line
+        pad = " " * (indent + 4)
+        return f"@{name}({{\n" + ",\n".join(pad + lit for lit in literals) + "\n" + " " * indent + "})"
+
+    # ------------------------------------------------------------------ files
+    def java_unit(self, body: str, package: str) -> str:
+        """A compilation unit: the generated-code header, the package, and the imports `body` needs."""
+        code = _CODE_TOKENS.sub(" ", body)
+        used = set(_IDENTIFIER.findall(code))
+        declared = set(_DECLARED.findall(code))
+        imports = sorted(
+            fqn
+            for simple, fqn in self._importable().items()
+            if simple in used and simple not in declared and fqn.rsplit(".", 1)[0] != package
+        )
+        lines = [HEADER, "", f"package {package};", ""]
+        if imports:
+            lines += [f"import {fqn};" for fqn in imports] + [""]
+        code_lines = [fit(line) for line in body.strip("\n").rstrip().splitlines()]
+        return "\n".join(lines + code_lines) + "\n"
+
+    def _importable(self) -> dict[str, str]:
+        names = dict(JDK_AND_JACKSON)
+        for sub, classes in RUNTIME_CLASSES.items():
+            names.update({c: f"{self.root}.{sub}.{c}" for c in classes})
+        for t in self.ir.types.values():
+            if self.is_file(t):
+                names[t.names[self.lang]] = self.qualified(t)
+        return names
+
+    def as_dict(self) -> dict[str, Any]:
+        helpers: dict[str, Callable[..., Any]] = {name: getattr(self, name) for name in TEMPLATE_HELPERS}
+        return {
+            **helpers,
+            "root_package": self.root,
+            "status_exceptions": STATUS_EXCEPTIONS,
+            "artifact_id": "openai-graders",
+        }
+
+
+TEMPLATE_HELPERS = (
+    "call_chain",
+    "collection",
+    "copy",
+    "element",
+    "error_object",
+    "getter_type",
+    "instanceof_type",
+    "is_file",
+    "is_primitive",
+    "java_unit",
+    "jtype",
+    "json_read",
+    "json_test",
+    "mutable_copy",
+    "nested",
+    "nullable",
+    "package",
+    "ref",
+    "runtime_package",
+    "setter_type",
+    "source_path",
+    "string_annotation",
+    "type_path",
+    "unboxed",
+    "union_of",
+    "variant_member",
+    "variant_param_type",
+    "variant_type",
+    "wrapped",
+)
+"""The JavaContext methods the templates call."""
+
+TABLE = JavaNaming()
