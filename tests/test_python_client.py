@@ -107,6 +107,17 @@ def test_transient_errors_are_retried_then_succeed(
     assert len(bodies) == len(statuses) + 1 and len(set(bodies)) == 1
 
 
+def test_retry_after_header_sets_the_wait(client: og.Client, mock_server: MockServer) -> None:
+    mock_server.enqueue(429, headers={"retry-after": "0.6"})
+    mock_server.enqueue(503, headers={"retry-after-ms": "300"})
+    mock_server.enqueue(503, headers={"retry-after": "3600"})  # unreasonable: the usual backoff instead
+    client.max_retries = 3
+    started = time.monotonic()
+    client.fine_tuning.alpha.graders.validate(grader=STRING_CHECK)
+    assert 0.9 <= time.monotonic() - started < 2.5
+    assert len(mock_server.requests) == 4
+
+
 def test_retries_stop_after_two(client: og.Client, mock_server: MockServer) -> None:
     for _ in range(3):
         mock_server.enqueue(500)

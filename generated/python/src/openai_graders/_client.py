@@ -25,6 +25,8 @@ DEFAULT_TIMEOUT = 600.0
 DEFAULT_MAX_RETRIES = 2
 RETRYABLE_STATUSES = frozenset({408, 409, 429})
 """Besides these, every 5XX status is retried."""
+MAX_RETRY_AFTER = 60.0
+"""A longer Retry-After than this is ignored in favour of the usual backoff."""
 
 _Response = TypeVar("_Response", bound=BaseModel)
 
@@ -37,7 +39,7 @@ class Client:
         base_url: The API's base URL; defaults to ``OPENAI_BASE_URL``, then ``https://api.openai.com/v1``.
         timeout: Seconds to wait for each attempt.
         max_retries: How often to retry after a connection error, a timeout, or HTTP 408, 409, 429
-            or 5XX, waiting longer before each retry.
+            or 5XX, waiting longer before each retry (or as long as a Retry-After header asks).
         http_client: An ``httpx.Client`` to send requests with, for proxies or custom transports.
     """
 
@@ -100,6 +102,7 @@ class Client:
         )
         attempt = 0
         while True:
+            wait = _backoff(attempt)
             try:
                 response = self._http.send(request)
             except httpx.TimeoutException as exc:
@@ -113,13 +116,26 @@ class Client:
                     return response
                 if attempt >= self.max_retries or not _retryable(response.status_code):
                     raise status_error(response)
+                wait = _retry_after(response.headers, default=wait)
                 response.close()
-            time.sleep(_backoff(attempt))
+            time.sleep(wait)
             attempt += 1
 
 
 def _retryable(status: int) -> bool:
     return status in RETRYABLE_STATUSES or status >= 500
+
+
+def _retry_after(headers: httpx.Headers, default: float) -> float:
+    """The wait the API asks for (retry-after-ms, or retry-after in seconds), if it is sensible."""
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        try:
+            seconds = float(headers.get(name, "")) * scale
+        except ValueError:
+            continue
+        if 0 <= seconds <= MAX_RETRY_AFTER:
+            return seconds
+    return default
 
 
 def _backoff(attempt: int) -> float:
