@@ -367,6 +367,12 @@ class JavaContext:
         self.root = options.java_package
         self.lang = table.lang
         self._packages = self._assign_packages()
+        self._nested: dict[str, list[NamedType]] = {}
+        for t in ir.types.values():
+            owner = self.owner(t)
+            if owner is not None and self.is_class(t):
+                self._nested.setdefault(owner.name, []).append(t)
+        self._refs: dict[tuple[str, str | None], str] = {}
 
     # ------------------------------------------------------------------ placement
     def _assign_packages(self) -> dict[str, str]:
@@ -414,7 +420,7 @@ class JavaContext:
         return self.is_class(t) and self.owner(t) is None
 
     def nested(self, t: NamedType) -> list[NamedType]:
-        return [c for c in self.ir.types.values() if self.owner(c) is t and self.is_class(c)]
+        return self._nested.get(t.name, [])
 
     def package(self, t: NamedType) -> str:
         return self._packages[self.chain(t)[0].name]
@@ -446,6 +452,12 @@ class JavaContext:
 
     def ref(self, target: NamedType, context: NamedType | None) -> str:
         """The shortest spelling of `target` that means it inside the class `context`."""
+        key = (target.name, context.name if context is not None else None)
+        if key not in self._refs:
+            self._refs[key] = self._shortest(target, context)
+        return self._refs[key]
+
+    def _shortest(self, target: NamedType, context: NamedType | None) -> str:
         chain = self.chain(target)
         names = [c.names[self.lang] for c in chain]
         for i in range(len(chain) - 1, -1, -1):
