@@ -16,46 +16,24 @@ from mock_server import MockServer
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    pip_wheel = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q"]
+    run([*pip_wheel, "-w", str(out), str(ROOT)])
+    (built,) = out.glob("gradergen-*.whl")
+    return built
+
+
+@pytest.fixture(scope="module")
+def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh virtualenv with only the gradergen wheel (and its pinned dependencies) installed."""
-    work = tmp_path_factory.mktemp("wheel")
-    run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--no-build-isolation",
-            "-q",
-            "-w",
-            str(work),
-            str(ROOT),
-        ]
-    )
-    (wheel,) = work.glob("gradergen-*.whl")
-    venv = work / "venv"
+    venv = tmp_path_factory.mktemp("venv")
     run([sys.executable, "-m", "venv", str(venv)])
     run([str(venv / "bin" / "pip"), "install", "-q", "--disable-pip-version-check", str(wheel)], timeout=900)
     return venv
 
 
-def test_wheel_carries_spec_templates_and_client(tmp_path: Path) -> None:
-    run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--no-build-isolation",
-            "-q",
-            "-w",
-            str(tmp_path),
-            str(ROOT),
-        ]
-    )
-    (wheel,) = tmp_path.glob("gradergen-*.whl")
+def test_wheel_carries_spec_templates_and_client(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     assert "gradergen/_data/spec/graders.openapi.yaml" in names
     assert "gradergen/_data/templates/python/manifest.yaml" in names
