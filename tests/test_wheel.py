@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from gradergen.resources import languages
+
 from harness import GENERATED, ROOT, committed_tree, json_equal, load_fixture, run
 from mock_server import MockServer
 
@@ -40,16 +42,13 @@ def test_wheel_carries_spec_templates_and_client(wheel: Path) -> None:
     assert "gradergen/_client/models.py" in names
 
 
-def test_installed_gradergen_generates_outside_the_repo(installed: Path, tmp_path: Path) -> None:
-    outside = tmp_path / "elsewhere"
-    outside.mkdir()
-    run(
-        [str(installed / "bin" / "gradergen"), "generate", "--lang", "python", "--out", "client", "-q"],
-        cwd=outside,
-    )
-    client = outside / "client"
-    produced = {str(p.relative_to(client)): p.read_bytes() for p in client.rglob("*") if p.is_file()}
-    assert produced == committed_tree(GENERATED / "python")
+@pytest.mark.parametrize("lang", languages())
+def test_installed_gradergen_generates_outside_the_repo(lang: str, installed: Path, tmp_path: Path) -> None:
+    gradergen = str(installed / "bin" / "gradergen")
+    run([gradergen, "generate", "--lang", lang, "--out", "out", "-q"], cwd=tmp_path)
+    out = tmp_path / "out"
+    produced = {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert produced == committed_tree(GENERATED / lang)
 
 
 def test_installed_gradergen_calls_the_api(installed: Path, mock_server: MockServer) -> None:
