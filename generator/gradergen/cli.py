@@ -10,9 +10,9 @@ from pathlib import Path
 
 from . import __version__
 from .errors import GradergenError
-from .generate import generate, write_tree
 from .options import Options
 from .resources import default_spec, languages
+from .validate import command as validate_command
 
 
 def _generate_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -35,6 +35,8 @@ def _generate_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
 
 
 def _run_generate(args: argparse.Namespace) -> int:
+    from .generate import generate, write_tree  # not at import: `gradergen validate` needs none of it
+
     known = languages()
     if args.lang != "all" and args.lang not in known:
         raise GradergenError(f"unknown language {args.lang!r}: choose one of {', '.join([*known, 'all'])}")
@@ -67,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"gradergen {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _generate_parser(sub)
+    validate_command.add_commands(sub)
     sub.add_parser(
         "api",
         help="call the API (run or validate a grader)",
@@ -83,6 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return api_main(argv[1:])
     args = build_parser().parse_args(argv)
+    if args.command in validate_command.COMMANDS:
+        return validate_command.safely(args)
     try:
         if args.command == "generate":
             return _run_generate(args)

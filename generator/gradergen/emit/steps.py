@@ -76,8 +76,15 @@ def warm_up() -> None:
     import datamodel_code_generator.parser.openapi  # noqa: F401
 
 
+def grader_json_schema(ir: IR, options: Options, table: NamingTable) -> str:
+    from ..validate.schema import dumps, schema_for  # imported lazily: only the jsonschema output needs it
+
+    return dumps(schema_for(ir))
+
+
 STEPS: dict[str, Callable[[IR, Options, NamingTable], str]] = {
     "datamodel-code-generator": datamodel_code_generator,
+    "jsonschema": grader_json_schema,
 }
 
 

@@ -1,0 +1,106 @@
+"""What the validator reports: a problem at a JSON pointer, with a message and a hint."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from typing import Any, Literal, NamedTuple
+
+Severity = Literal["error", "warning"]
+Path = tuple[str | int, ...]
+
+INPUT = "input"
+"""The code of problems that make a document unreadable (not JSON, binary, too deep…): exit status 2."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    severity: Severity
+    pointer: str
+    """A JSON pointer (RFC 6901) into the document; "" is the document itself."""
+    message: str
+    hint: str = ""
+    code: str = ""
+    """What kind of check found it: schema.<keyword>, template, formula, python, unknown-property, …"""
+    line: int | None = None
+    """1-based, in the file; None when the document came without text."""
+    column: int | None = None
+
+    def describe(self) -> str:
+        """`/graders/a/operation: 'neq' is not one of eq, ne (did you mean 'ne'?)`."""
+        text = f"{self.pointer}: {self.message}" if self.pointer else self.message
+        return f"{text} ({self.hint})" if self.hint else text
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def at(self, line: int | None, column: int | None) -> Problem:
+        return replace(self, line=line, column=column)
+
+
+class Finding(NamedTuple):
+    """A problem found inside one value, before its absolute pointer is known."""
+
+    path: Path
+    """Relative to the value the check was given."""
+    severity: Severity
+    code: str
+    message: str
+    hint: str = ""
+    replaces: bool = False
+    """Schema errors at or below this path say the same less clearly: drop them."""
+    at_key: bool = False
+    """Point at the property's name rather than at its value (an unknown property)."""
+
+
+def escape(part: str | int) -> str:
+    return str(part).replace("~", "~0").replace("/", "~1")
+
+
+def pointer(path: Path) -> str:
+    return "".join("/" + escape(p) for p in path)
+
+
+def parse_pointer(text: str) -> list[str]:
+    if not text:
+        return []
+    return [p.replace("~1", "/").replace("~0", "~") for p in text[1:].split("/")]
+
+
+def kind_of(value: Any) -> str:
+    """How a value reads in a message: "a string", "an array", "null", "a date"…"""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    name = type(value).__name__  # what YAML may produce: date, datetime, bytes
+    return f"an {name}" if name[:1] in "aeiou" else f"a {name}"
+
+
+def shown(value: Any, limit: int = 40) -> str:
+    """A value quoted for a message, shortened."""
+    text = repr(value) if isinstance(value, str) else _json_text(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _json_text(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, list):
+        return "[…]" if value else "[]"
+    if isinstance(value, dict):
+        return "{…}" if value else "{}"
+    return str(value)
