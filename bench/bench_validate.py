@@ -255,7 +255,7 @@ def main() -> None:
     if args.rounds < 5:
         parser.error("--rounds must be at least 5: the figures are medians")
     import gradergen
-    from gradergen.validate.parallel import cpu_count
+    from gradergen.validation.parallel import cpu_count
 
     schema = gradergen.grader_schema()
     gradergen.validate({"type": "python", "name": "warm", "source": "def grade(s, i): pass"})

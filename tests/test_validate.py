@@ -10,9 +10,9 @@ import pytest
 import yaml
 
 import gradergen
-from gradergen.validate.formula import FormulaError, parse_formula
-from gradergen.validate.suggest import closest
-from gradergen.validate.templates import check_templates
+from gradergen.validation.formula import FormulaError, parse_formula
+from gradergen.validation.suggest import closest
+from gradergen.validation.templates import check_templates
 
 from harness import ROOT
 

@@ -247,7 +247,7 @@ def test_an_internal_error_is_one_line(tmp_path: Path) -> None:
     """Should a check ever fail, the user gets one line and status 70, not a traceback."""
     script = (
         "import sys\n"
-        "from gradergen.validate import check\n"
+        "from gradergen.validation import check\n"
         "check.Validator.check = lambda self, doc: 1 / 0\n"
         "from gradergen.cli import main\n"
         "sys.exit(main(['validate', sys.argv[1]]))\n"

@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 import gradergen
-from gradergen.validate.check import bundled_validator
-from gradergen.validate.fast import INVALID
+from gradergen.validation.check import bundled_validator
+from gradergen.validation.fast import INVALID
 
 from harness import ROOT
 

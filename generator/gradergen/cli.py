@@ -12,7 +12,7 @@ from . import __version__
 from .errors import GradergenError
 from .options import Options
 from .resources import default_spec, languages
-from .validate import command as validate_command
+from .validation import command as validate_command
 
 
 def _generate_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -77,7 +77,7 @@ def warm_up() -> None:
 
 
 def grader_json_schema(ir: IR, options: Options, table: NamingTable) -> str:
-    from ..validate.schema import dumps, schema_for  # imported lazily: only the jsonschema output needs it
+    from ..validation.schema import dumps, schema_for  # imported lazily: only the jsonschema output needs it
 
     return dumps(schema_for(ir))
 
