@@ -9,8 +9,25 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import ClassVar
 
-from ..ir.model import IR, Enum, EnumValue, Field, NamedType, Operation, Resource, Struct, Union, Variant
+from ..ir.model import (
+    IR,
+    ArrayOf,
+    Enum,
+    EnumValue,
+    Field,
+    MapOf,
+    Named,
+    NamedType,
+    Operation,
+    Primitive,
+    Resource,
+    Struct,
+    TypeRef,
+    Union,
+    Variant,
+)
 
 _WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z]|\d|\b|_)|[A-Z]?[a-z]+|[A-Z]+|\d+")
 
@@ -49,6 +66,27 @@ class NamingTable:
     """Words that cannot be used as field or parameter names as they are."""
     nests_types: bool = False
     """Whether a type with an owner is declared inside it (Java, Ruby) rather than at top level."""
+
+    primitive_types: ClassVar[dict[str, str]] = {}
+    """How string, integer, number and boolean are spelled."""
+    array_type = "{}"
+    """How an array is spelled, its item type standing for {}."""
+    map_type = "{}"
+    """How a map from strings is spelled, its value type standing for {}."""
+    any_type = ""
+    """How any JSON value is spelled."""
+
+    def type_expr(self, ref: TypeRef, ir: IR) -> str:
+        """The spelling of a type reference, from the four settings above and the types' names."""
+        if isinstance(ref, Primitive):
+            return self.primitive_types[ref.name]
+        if isinstance(ref, Named):
+            return ir.types[ref.name].names[self.lang]
+        if isinstance(ref, ArrayOf):
+            return self.array_type.format(self.type_expr(ref.item, ir))
+        if isinstance(ref, MapOf):
+            return self.map_type.format(self.type_expr(ref.value, ir))
+        return self.any_type
 
     def escape(self, name: str) -> str:
         return name + "_" if name in self.reserved else name

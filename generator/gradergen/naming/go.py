@@ -137,6 +137,10 @@ class TypeAlias:
 
 class GoNaming(NamingTable):
     lang = "go"
+    primitive_types = _PRIMITIVES
+    array_type = "[]{}"
+    map_type = "map[string]{}"
+    any_type = "any"
     reserved = MEMBER_NAMES
 
     # ------------------------------------------------------------------ names
@@ -226,17 +230,6 @@ class GoNaming(NamingTable):
         return "// " + " or ".join(f"a JSON {k}" for k in u.kinds_read_by(v))
 
     # ------------------------------------------------------------------ types
-    def type_expr(self, ref: TypeRef, ir: IR) -> str:
-        if isinstance(ref, Primitive):
-            return _PRIMITIVES[ref.name]
-        if isinstance(ref, Named):
-            return ir.types[ref.name].names[self.lang]
-        if isinstance(ref, ArrayOf):
-            return "[]" + self.type_expr(ref.item, ir)
-        if isinstance(ref, MapOf):
-            return "map[string]" + self.type_expr(ref.value, ir)
-        assert isinstance(ref, AnyJson)
-        return "any"
 
     def _nil_is_absence(self, ref: TypeRef, ir: IR) -> bool:
         """Slices, maps and interfaces have nil of their own; unions have an empty value."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import keyword
 from typing import Any
 
-from ..ir.model import IR, AnyJson, ArrayOf, Field, MapOf, Named, Primitive, Struct, TypeRef, Union
+from ..ir.model import IR, Field, Named, Struct, Union
 from ..options import Options
 from .base import NamingTable, pascal, resource_chain, snake
 
@@ -43,6 +43,10 @@ _PRIMITIVES = {"string": "str", "integer": "int", "number": "float", "boolean": 
 
 class PythonNaming(NamingTable):
     lang = "python"
+    primitive_types = _PRIMITIVES
+    array_type = "list[{}]"
+    map_type = "dict[str, {}]"
+    any_type = "Any"
     reserved = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist)
 
     def field_name(self, f: Field, owner: Struct) -> str:
@@ -52,17 +56,6 @@ class PythonNaming(NamingTable):
         # a docstring ends at the first triple quote, and a backslash starts an escape
         return text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
 
-    def type_expr(self, ref: TypeRef, ir: IR) -> str:
-        if isinstance(ref, Primitive):
-            return _PRIMITIVES[ref.name]
-        if isinstance(ref, Named):
-            return ir.types[ref.name].names[self.lang]
-        if isinstance(ref, ArrayOf):
-            return f"list[{self.type_expr(ref.item, ir)}]"
-        if isinstance(ref, MapOf):
-            return f"dict[str, {self.type_expr(ref.value, ir)}]"
-        assert isinstance(ref, AnyJson)
-        return "Any"
 
     def param_type(self, f: Field, ir: IR) -> str:
         """A keyword argument takes the model or its plain-dict form."""
