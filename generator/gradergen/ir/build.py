@@ -28,6 +28,7 @@ from .model import (
     TypeRef,
     Union,
     Variant,
+    reachable,
     referenced_names,
 )
 
@@ -396,13 +397,10 @@ class _Builder:
         bodies = {r.name for op in operations for r in (op.request, op.response, op.error) if r}
         reached_by: dict[str, set[str]] = defaultdict(set)
         for body in bodies:
-            for name in self._ir_view().reachable([body]):
+            for name in reachable(self.types, [body]):
                 reached_by[name].add(body)
         for t in self.types.values():
             t.group = "operations" if t.name in bodies or len(reached_by[t.name]) == 1 else "models"
-
-    def _ir_view(self) -> IR:
-        return IR("", "", "", "", self.types, [], [])
 
     def _collect_decisions(self, node: Any, pointer: str) -> None:
         if isinstance(node, dict):

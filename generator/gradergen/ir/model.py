@@ -310,14 +310,18 @@ class IR:
 
     def reachable(self, roots: list[str]) -> set[str]:
         """The named types the roots use, directly or not, the roots included."""
-        seen: set[str] = set()
-        stack = list(roots)
-        while stack:
-            name = stack.pop()
-            if name not in seen:
-                seen.add(name)
-                stack.extend(referenced_names(self.types[name]))
-        return seen
+        return reachable(self.types, roots)
+
+
+def reachable(types: dict[str, NamedType], roots: list[str]) -> set[str]:
+    seen: set[str] = set()
+    stack = list(roots)
+    while stack:
+        name = stack.pop()
+        if name not in seen:
+            seen.add(name)
+            stack.extend(referenced_names(types[name]))
+    return seen
 
 
 def referenced_names(t: NamedType) -> list[str]:
