@@ -14,7 +14,7 @@ from gradergen.errors import GradergenError, SpecError
 from gradergen.generate import FILE_LIST, write_tree
 from gradergen.ir.build import build_ir
 from gradergen.ir.model import Enum, Named, Primitive, Struct, Union
-from gradergen.naming.base import camel, pascal, screaming, snake, unique, words
+from gradergen.naming.base import Namespace, camel, pascal, screaming, snake, words
 from gradergen.options import Options
 
 from harness import ROOT, SPEC, gradergen
@@ -179,7 +179,20 @@ def test_casing() -> None:
     assert pascal("image_url", ["URL"]) == "ImageURL" and pascal("file_id", ["ID"]) == "FileID"
     assert camel("evaluation_metric") == "evaluationMetric"
     assert screaming("rouge_l") == "ROUGE_L"
-    assert unique(["a", "b", "a", "a"]) == ["a", "b", "a2", "a3"]
+
+
+def test_a_namespace_renames_around_reserved_names_and_refuses_two_spec_names() -> None:
+    ns = Namespace("python", "in the package", reserved=["Client", "ClientModel"])
+    assert ns.claim("Grader", "/components/schemas/Grader") == "Grader"
+    assert ns.claim("Client", "/components/schemas/Client", "Model") == "ClientModelModel"
+    with pytest.raises(SpecError) as caught:
+        ns.claim("Grader", "/components/schemas/grader")
+    assert caught.value.pointer == "/components/schemas/grader"
+    assert "/components/schemas/Grader" in caught.value.message
+    files = Namespace("ruby", "as a file name", fold_case=True)
+    files.claim("foo_bar", "/components/schemas/FooBar")
+    with pytest.raises(SpecError, match="/components/schemas/FooBar"):
+        files.claim("Foo_Bar", "/components/schemas/Foo_Bar")
 
 
 @pytest.mark.parametrize(

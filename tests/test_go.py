@@ -332,7 +332,7 @@ def test_hostile_descriptions_and_values_compile(go: str, tmp_path: Path) -> Non
     vet = go_run([go, "vet", "./..."], cwd=out)
     assert (vet.returncode, vet.stdout, vet.stderr) == (0, "", "")
     models = (out / "models.go").read_text()
-    assert 'StringCheckGraderOperationWeIrd StringCheckGraderOperation = "we\\"ird\\\\ ✓"' in models
+    assert 'StringCheckGraderOperationWeIrd StringCheckGraderOperation = "we\\"ird\\\\ \\u2713"' in models
     assert 'ExtraFieldsValue *string `json:"extra_fields,omitzero"`' in models
     operations = (out / "operations.go").read_text()
     usage = operations[operations.index("type ModelTokenUsage struct") :]

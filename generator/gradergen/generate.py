@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .emit.render import Files, format_files, load_manifest, prepare, render_templates, run_steps
 from .emit.steps import warm_up
-from .errors import GradergenError
+from .errors import GradergenError, SpecError
 from .ir.build import build_ir
 from .ir.model import IR
 from .options import Options
@@ -25,12 +25,23 @@ def load_ir(spec: Path) -> IR:
     return build_ir(load_spec(spec), source=str(spec))
 
 
+@contextmanager
+def _located(spec: Path) -> Iterator[None]:
+    """Errors found after the spec was read (naming a clash, say) name the spec file too."""
+    try:
+        yield
+    except SpecError as exc:
+        if exc.source:
+            raise
+        raise SpecError(exc.pointer, exc.message, str(spec)) from None
+
+
 def generate(spec: Path, langs: list[str], options: Options) -> dict[str, Files]:
     """Render every language. Steps that are not templates (datamodel-code-generator, slow mostly to
     import) run in a forked process that starts importing at once, while this process loads the spec
     and renders and formats the templates: the two cores share the work."""
     with_steps = [lang for lang in langs if load_manifest(lang).steps]
-    with _background(warm=bool(with_steps)) as pool:
+    with _background(warm=bool(with_steps)) as pool, _located(spec):
         ir = load_ir(spec)
         prepared = {lang: prepare(lang, ir, options) for lang in langs}
         pending = {lang: pool.submit(run_steps, lang, ir, options) for lang in with_steps} if pool else {}

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import ast
+import io
+import re
 import shutil
 import subprocess
 import tempfile
+import tokenize
 from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import GradergenError
+from .literals import visible
 
 Files = dict[str, str]
 
@@ -23,10 +28,51 @@ def _black(files: Files) -> Files:
     for path, text in files.items():
         if path.endswith((".py", ".pyi")):
             try:
-                out[path] = black.format_str(text, mode=mode)
+                out[path] = black.format_str(python_ascii(text, path), mode=mode)
             except InvalidInput as exc:
                 raise GradergenError(f"generated {path} is not valid Python: {exc}") from None
     return out
+
+
+_NOT_PLAIN = re.compile(r"[^\x20-\x7e\n]")
+
+
+def python_ascii(source: str, path: str) -> str:
+    """`source` with every string literal and comment that holds anything but printable ASCII printed
+    again by our own escapers: code another tool wrote from spec text (datamodel-code-generator's
+    models) then meets the rule ours does, ASCII literals and no invisible characters."""
+    if not _NOT_PLAIN.search(source):
+        return source
+    starts = [0]  # where each line starts; tokenize reads lines that end at \n only
+    for line in source.split("\n"):
+        starts.append(starts[-1] + len(line) + 1)
+    edits: list[tuple[int, int, str]] = []
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+            if tok.type in (tokenize.STRING, tokenize.COMMENT) and _NOT_PLAIN.search(tok.string):
+                begin = starts[tok.start[0] - 1] + tok.start[1]
+                end = starts[tok.end[0] - 1] + tok.end[1]
+                edits.append((begin, end, _reprinted(tok.type, tok.string, path)))
+    except (tokenize.TokenError, SyntaxError) as exc:
+        raise GradergenError(f"generated {path} is not valid Python: {exc}") from None
+    for begin, end, text in reversed(edits):
+        source = source[:begin] + text + source[end:]
+    return source
+
+
+def _reprinted(kind: int, token: str, path: str) -> str:
+    from ..naming.python import python_docstring, python_string
+
+    if kind == tokenize.COMMENT:
+        return "".join(ch if " " <= ch <= "~" else f"\\u{ord(ch):04x}" for ch in visible(token))
+    prefix = token[: len(token) - len(token.lstrip("rRuUbBfF"))]
+    if set(prefix.lower()) - {"r", "u"}:
+        raise GradergenError(f"generated {path} has a {prefix} string of non-ASCII text: {token[:40]!r}")
+    value = ast.literal_eval(token)
+    body = token[len(prefix) :]
+    if body.startswith(('"""', "'''")):
+        return '"""' + python_docstring(value) + '"""'
+    return python_string(value)
 
 
 def _gofmt(files: Files) -> Files:

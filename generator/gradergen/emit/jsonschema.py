@@ -79,7 +79,8 @@ class SchemaPrinter:
         """Accept what a newer API may send: an unknown union member, an unknown enum value."""
         t = self.ir.types[type_name]
         if isinstance(t, Union) and t.is_tagged_only:
-            return {"anyOf": [schema, self.ref(t.unknown_name)]}
+            fallback = t.fallback_names.get(self.lang, t.unknown_name) if self.lang else t.unknown_name
+            return {"anyOf": [schema, self.ref(fallback)]}
         if isinstance(t, Enum) and t.accepts_unknown:
             return {"anyOf": [schema, {"type": "string"}]}
         return schema

@@ -18,6 +18,7 @@ from ..naming.base import NamingTable, apply_naming
 from ..options import Options
 from ..resources import templates_dir
 from . import formatters, steps
+from .guard import GuardedEnvironment
 
 Files = dict[str, str]
 
@@ -76,24 +77,22 @@ def _bytecode_cache() -> jinja2.BytecodeCache | None:
 
 
 def _environment(lang: str, table: NamingTable) -> jinja2.Environment:
-    env = jinja2.Environment(
+    env = GuardedEnvironment(
+        table.escapers(),
         loader=jinja2.FileSystemLoader(str(templates_dir(lang))),
         bytecode_cache=_bytecode_cache(),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
-        autoescape=False,
     )
-    env.filters["doc"] = table.doc
     env.tests.update(
         struct=lambda t: isinstance(t, Struct),
         enum=lambda t: isinstance(t, Enum),
         union=lambda t: isinstance(t, Union),
         alias=lambda t: isinstance(t, Alias),
     )
-    extra: dict[str, Any] = getattr(table, "jinja_filters", lambda: {})()
-    env.filters.update(extra)
+    env.add_filters(table.jinja_filters())
     return env
 
 
@@ -113,7 +112,7 @@ def prepare(lang: str, ir: IR, options: Options) -> Prepared:
     apply_naming(ir, table)
     env = _environment(lang, table)
     context: dict[str, Any] = {"ir": ir, "options": options, "names": table, "lang": table.lang}
-    context.update(getattr(table, "context", lambda ir, options: {})(ir, options))
+    context.update(table.context(ir, options))
     return Prepared(manifest, table, env, context)
 
 
@@ -150,19 +149,22 @@ def _render_entry(prepared: Prepared, ir: IR, entry: dict[str, Any], files: File
     lang, env = prepared.manifest.lang, prepared.env
     template = env.get_template(entry["template"])
     output = env.from_string(entry["output"])
-    when = env.from_string(entry["when"]) if "when" in entry else None
+    when = env.compile_expression(entry["when"]) if "when" in entry else None
     selector = entry.get("each")
     items: Iterable[Any] = [None] if selector is None else _SELECTORS[selector](ir)
     for item in items:
         local = {**prepared.context, "item": item}
-        if when is not None and when.render(local).strip() != "True":
+        if when is not None and not when(**local):
             continue
         path = output.render(local).strip()
         if path in files:
-            raise GradergenError(f"{lang}: two templates write {path}")
+            what = getattr(item, "pointer", None)
+            raise GradergenError(
+                f"{what}: {lang}: this and another part of the spec are both written to {path}"
+                if what
+                else f"{lang}: two templates write {path}"
+            )
         files[path] = template.render(local)
-
-
 
 
 def run_steps(lang: str, ir: IR, options: Options) -> Files:

@@ -6,9 +6,10 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import GradergenError
-from ..ir.model import IR
+from ..ir.model import IR, Struct
 from ..naming.base import NamingTable
 from ..options import Options
+from ..spectext import untaint
 from .jsonschema import SchemaPrinter, lenient_unions, response_only_types
 
 HEADER = (
@@ -26,7 +27,7 @@ def python_models_input(ir: IR, lang: str) -> dict[str, Any]:
     for t in ir.types.values():
         schemas[printer.name(t.name)] = printer.named(t, lenient=t.name in lenient)
     for u in lenient_unions(ir):
-        schemas[u.unknown_name] = printer.unknown_variant(u)
+        schemas[u.fallback_names[lang]] = printer.unknown_variant(u)
     return {
         "openapi": "3.1.0",
         "info": {"title": ir.title, "version": ir.version},
@@ -61,13 +62,29 @@ DMCG_OPTIONS: dict[str, Any] = {
 def datamodel_code_generator(ir: IR, options: Options, table: NamingTable) -> str:
     from datamodel_code_generator import generate  # imported lazily: only Python output needs it
 
+    # every class and field is named as the naming table says, not as the tool would guess
+    aliases = {
+        f"{s.names[table.lang]}.{f.wire_name}": f.names[table.lang]
+        for s in ir.of_kind(Struct)
+        for f in s.fields
+        if f.names[table.lang] != f.wire_name
+    }
     try:
-        result = generate(python_models_input(ir, table.lang), **DMCG_OPTIONS)
+        result = generate(
+            untaint(python_models_input(ir, table.lang)),
+            **DMCG_OPTIONS,
+            custom_class_name_generator=_same_name,
+            aliases=aliases,
+        )
     except Exception as exc:  # the library raises many kinds; the user needs one clear line
         raise GradergenError(f"datamodel-code-generator failed on the spec: {exc}") from None
     if not isinstance(result, str):
         raise GradergenError("datamodel-code-generator returned several modules; expected one")
     return result
+
+
+def _same_name(name: str) -> str:
+    return name
 
 
 def warm_up() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from typing import Any
 
@@ -66,7 +67,39 @@ def _ptr(*parts: str) -> str:
 
 
 def _text(schema: dict[str, Any]) -> str:
-    return str(schema.get("description", "")).strip()
+    return _plain_text(schema.get("description", ""), "").strip()
+
+
+def _plain_text(value: Any, pointer: str) -> str:
+    if not isinstance(value, str):
+        raise SpecError(pointer, f"expected text, found {type(value).__name__}")
+    return value
+
+
+VERSION = re.compile(r"[0-9]+(\.[0-9]+){0,2}(-[0-9A-Za-z]+(\.[0-9A-Za-z]+)*)?")
+VERSION_RULE = (
+    "a version such as 1.2.3 or 1.2.3-beta.1: it is printed into package manifests (pyproject.toml, "
+    "pom.xml, the gemspec), which take nothing else"
+)
+BASE_URL = re.compile(
+    r"https?://([A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?"
+    r"(/[A-Za-z0-9._~!$&'()*+,;=:@%-]*)*"
+)
+BASE_URL_RULE = "an absolute http(s) URL without query or fragment, of the characters RFC 3986 allows"
+URL_PATH = re.compile(r"(/[A-Za-z0-9._~!$&'()*+,;=:@%-]*)+")
+URL_PATH_RULE = "a URL path: /segments of the characters RFC 3986 allows"
+SDK_NAME = re.compile(r"[a-z][a-z0-9_]*")
+SDK_RESOURCE = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*")
+SDK_NAME_RULE = "lower-case words joined by _ (a resource path joins them with dots): they become names"
+
+
+def _checked(value: Any, pattern: re.Pattern[str], pointer: str, rule: str) -> str:
+    """`value`, a string matching `pattern` in full: spec text that becomes part of a manifest, a URL or
+    a name must have the form those take."""
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        shown = repr(value) if not isinstance(value, str) or len(value) <= 80 else repr(value[:77] + "...")
+        raise SpecError(pointer, f"{shown} is not {rule}")
+    return value
 
 
 def _split_nullable(schema: dict[str, Any], pointer: str) -> tuple[dict[str, Any], bool]:
@@ -108,18 +141,25 @@ class _Builder:
         self._assign_owners()
         self._assign_groups(operations)
         self._collect_decisions(self.doc, "")
-        info = self.doc.get("info", {})
-        servers = self.doc.get("servers") or [{}]
+        info = self.doc.get("info")
+        if not isinstance(info, dict):
+            raise SpecError("/info", "missing or not an object")
         return IR(
-            title=str(info.get("title", "")),
-            version=str(info.get("version", "")),
+            title=_plain_text(info.get("title", ""), "/info/title"),
+            version=_checked(info.get("version"), VERSION, "/info/version", VERSION_RULE),
             description=_text(info),
-            base_url=str(servers[0].get("url", "")),
+            base_url=self._base_url(),
             types=self.types,
             operations=operations,
             decisions=self.decisions,
             resources=_resource_tree(operations),
         )
+
+    def _base_url(self) -> str:
+        servers = self.doc.get("servers")
+        if not isinstance(servers, list) or not servers or not isinstance(servers[0], dict):
+            raise SpecError("/servers", "needs a list whose first entry has the API's base `url`")
+        return _checked(servers[0].get("url"), BASE_URL, "/servers/0/url", BASE_URL_RULE)
 
     # ------------------------------------------------------------------ named schemas
     def _named(self, name: str, schema: dict[str, Any], pointer: str) -> NamedType:
@@ -334,8 +374,11 @@ class _Builder:
     def _operation(self, path: str, method: str, op: dict[str, Any], pointer: str) -> Operation:
         resource = op.get("x-sdk-resource")
         name = op.get("x-sdk-method")
-        if not isinstance(resource, str) or not isinstance(name, str):
+        if resource is None or name is None:
             raise SpecError(pointer, "an operation needs x-sdk-resource and x-sdk-method")
+        _checked(resource, SDK_RESOURCE, pointer + "/x-sdk-resource", SDK_NAME_RULE)
+        _checked(name, SDK_NAME, pointer + "/x-sdk-method", SDK_NAME_RULE)
+        _checked(path, URL_PATH, _ptr("paths", path), URL_PATH_RULE)
         request = self._body_ref(op.get("requestBody"), pointer + "/requestBody")
         responses = op.get("responses") or {}
         if "200" not in responses:
@@ -356,6 +399,7 @@ class _Builder:
             request=request,
             response=response,
             error=error,
+            pointer=pointer,
         )
 
     def _body_ref(self, node: Any, pointer: str) -> Named:

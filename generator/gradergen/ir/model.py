@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ..spectext import taint
+
 PrimitiveName = Literal["string", "integer", "number", "boolean"]
 JsonKind = Literal["string", "integer", "number", "boolean", "array", "object", "null"]
 Presence = Literal["required", "required_nullable", "optional", "optional_nullable"]
@@ -112,6 +114,13 @@ class Field:
     decision: str | None = None
     names: dict[str, str] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        self.wire_name = taint(self.wire_name)
+        self.description = taint(self.description)
+        self.default = taint(self.default)
+        self.const = taint(self.const)
+        self.decision = taint(self.decision)
+
     @property
     def presence(self) -> Presence:
         if self.required:
@@ -142,6 +151,12 @@ class NamedType:
     names: dict[str, str] = field(default_factory=dict)
     kind: str = ""
 
+    def __post_init__(self) -> None:
+        self.name = taint(self.name)
+        self.description = taint(self.description)
+        self.decision = taint(self.decision)
+        self.short_name = taint(self.short_name)
+
     @property
     def local_name(self) -> str:
         return self.short_name or self.name
@@ -170,6 +185,10 @@ class EnumValue:
     description: str = ""
     names: dict[str, str] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        self.wire = taint(self.wire)
+        self.description = taint(self.description)
+
 
 @dataclass
 class Enum(NamedType):
@@ -189,6 +208,9 @@ class Variant:
     """The discriminator value selecting this variant, for object variants of a tagged union."""
     names: dict[str, str] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        self.tag = taint(self.tag)
+
     @property
     def key(self) -> str:
         """A language-neutral name for the variant: its type's name, or its JSON kind."""
@@ -207,6 +229,8 @@ class Union(NamedType):
     nullable: bool = False
     unknown_name: str = ""
     """The name of the fallback that keeps an unrecognised member's raw JSON."""
+    fallback_names: dict[str, str] = field(default_factory=dict)
+    """The fallback's class name in each language that declares one beside the union."""
     kind: str = "union"
 
     @property
@@ -257,6 +281,14 @@ class Operation:
     response: Named
     error: Named | None
     names: dict[str, str] = field(default_factory=dict)
+    pointer: str = ""
+
+    def __post_init__(self) -> None:
+        self.name = taint(self.name)
+        self.resource = taint(self.resource)
+        self.path = taint(self.path)
+        self.summary = taint(self.summary)
+        self.description = taint(self.description)
 
 
 @dataclass
@@ -270,6 +302,9 @@ class Resource:
     """The class (or struct) name of the resource in each language."""
     attr_names: dict[str, str] = field(default_factory=dict)
     """The accessor of the resource on its parent in each language."""
+
+    def __post_init__(self) -> None:
+        self.path = taint(self.path)
 
     @property
     def segment(self) -> str:
@@ -294,6 +329,13 @@ class IR:
     """Every `x-decision` note in the spec, as (JSON pointer, text)."""
     resources: list[Resource] = field(default_factory=list)
     """The top-level resources of the client (fine_tuning), each with its children and operations."""
+
+    def __post_init__(self) -> None:
+        self.title = taint(self.title)
+        self.version = taint(self.version)
+        self.description = taint(self.description)
+        self.base_url = taint(self.base_url)
+        self.decisions = taint(self.decisions)
 
     def get(self, ref: Named | str) -> NamedType:
         name = ref if isinstance(ref, str) else ref.name

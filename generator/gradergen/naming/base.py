@@ -8,9 +8,10 @@ and makes names unique within their scope.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from typing import ClassVar
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar
 
+from ..errors import SpecError
 from ..ir.model import (
     IR,
     ArrayOf,
@@ -28,6 +29,7 @@ from ..ir.model import (
     Union,
     Variant,
 )
+from ..options import Options
 
 _WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z]|\d|\b|_)|[A-Z]?[a-z]+|[A-Z]+|\d+")
 
@@ -88,10 +90,52 @@ class NamingTable:
             return self.map_type.format(self.type_expr(ref.value, ir))
         return self.any_type
 
-    def escape(self, name: str) -> str:
-        return name + "_" if name in self.reserved else name
+    identifier = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+    """A legal name in the language, in ASCII: every name the table makes must match it in full."""
+    type_suffix = "Model"
+    """Appended to a type name that a name of the runtime already holds in its scope."""
+    member_suffix = "_"
+    """Appended to a field, value, member or method name that is reserved (see `reserved`)."""
+    fold_case_types = False
+    """Type names that differ only in case clash (each names a file)."""
+    names_enum_values = True
+    """False where enum values are only strings (Python's Literal types): nothing is named after them."""
+    reserved_value_names: frozenset[str] | None = None
+    """Names an enum constant cannot take; None: the same as `reserved`."""
+    reserved_method_names: frozenset[str] | None = None
+    """Names an operation or a resource accessor cannot take; None: the same as `reserved`."""
+    reserved_variant_names: frozenset[str] = frozenset()
 
-    # each hook returns the unescaped spelling; apply_naming escapes and de-duplicates
+    def escape(self, name: str) -> str:
+        return name + self.member_suffix if name in self.reserved else name
+
+    # ---------------------------------------------------------------- scopes
+    def type_scope(self, t: NamedType, ir: IR) -> str:
+        """The scope a type's name lives in: "" for the package; the owner when types nest."""
+        if self.nests_types and t.owner is not None:
+            return str.__str__(t.owner)
+        return ""
+
+    def type_suffix_for(self, scope: str) -> str:
+        return self.type_suffix
+
+    def reserved_type_names(self, scope: str, ir: IR) -> Iterable[str]:
+        """Names in `scope` that the runtime, the imports or the language already use."""
+        return ()
+
+    def enum_value_scope(self, e: Enum, ir: IR) -> str | None:
+        """The type scope enum constants share (Go's package), or None for a scope per enum."""
+        return None
+
+    def resource_scope(self, r: Resource) -> str:
+        """The type scope resource classes are declared in."""
+        return ""
+
+    def claim_extras(self, ir: IR, claim: Callable[[str, str, str], str]) -> None:
+        """Claim names the templates declare beside the IR's own, e.g. `claim(scope, name, pointer)`
+        for the fallback class of a union; called once everything else is named."""
+
+    # each hook returns the unescaped spelling; apply_naming checks, escapes and de-duplicates
     def type_name(self, t: NamedType, ir: IR) -> str:
         return t.name
 
@@ -114,22 +158,65 @@ class NamingTable:
     def resource_attr_name(self, r: Resource) -> str:
         return snake(r.segment)
 
-    def doc(self, text: str) -> str:
-        """Make a description safe inside this language's doc comments."""
-        return text
+    def escapers(self) -> dict[str, Callable[..., str]]:
+        """The filters that print spec text, one per literal context the templates print into (a
+        string literal, a doc comment, ...). Each is marked with `literals.escaper`: nothing else can
+        print text taken from the spec."""
+        return {}
+
+    def jinja_filters(self) -> dict[str, Callable[..., Any]]:
+        """Filters that compute text; applied to spec text, their result is still spec text."""
+        return {}
+
+    def context(self, ir: IR, options: Options) -> dict[str, Any]:
+        """What the templates of this language see besides `ir`, `options` and `names`."""
+        return {}
 
 
-def unique(names: list[str]) -> list[str]:
-    """Keep the first of each spelling; later clashes get a numeric suffix (deterministic)."""
-    out: list[str] = []
-    taken: set[str] = set()
-    for name in names:
-        candidate, n = name, 2
-        while candidate in taken:
-            candidate, n = f"{name}{n}", n + 1
-        taken.add(candidate)
-        out.append(candidate)
-    return out
+RUNTIME = "the generated runtime"
+"""Who holds a reserved name: the hand-written half of the bindings, which the spec cannot rename."""
+
+
+class Namespace:
+    """The names one scope of one language holds, and who holds each.
+
+    A spec name that meets a reserved one (a runtime class, an import, a method every model has) is
+    renamed with the language's suffix, again until it is free; two names taken from the spec that
+    come out the same are an error naming both places in the spec. With `fold_case`, names that
+    differ only in case clash too (they name files, and file systems may ignore case)."""
+
+    def __init__(self, lang: str, scope: str, reserved: Iterable[str] = (), fold_case: bool = False) -> None:
+        self.lang = lang
+        self.scope = scope
+        self.fold_case = fold_case
+        self.holders: dict[str, tuple[str, str]] = {}
+        for name in reserved:
+            self.holders[self._key(name)] = (RUNTIME, name)
+
+    def _key(self, name: str) -> str:
+        return name.lower() if self.fold_case else name
+
+    def reserve(self, names: Iterable[str]) -> None:
+        for name in names:
+            self.holders.setdefault(self._key(name), (RUNTIME, name))
+
+    def claim(self, name: str, pointer: str, suffix: str | Callable[[str], str] = "_") -> str:
+        """Take `name` for what `pointer` names; returns the name it got."""
+        rename = suffix if callable(suffix) else (lambda n: n + suffix)
+        candidate = name
+        for _ in range(20):
+            holder = self.holders.get(self._key(candidate))
+            if holder is None:
+                self.holders[self._key(candidate)] = (pointer, candidate)
+                return candidate
+            if holder[0] != RUNTIME:
+                raise SpecError(
+                    pointer,
+                    f"{self.lang}: this and {holder[0]} are both named {candidate} {self.scope}; "
+                    "rename one of them in the spec",
+                )
+            candidate = rename(candidate)
+        raise SpecError(pointer, f"{self.lang}: no free name {self.scope} for {name!r}")
 
 
 def resource_chain(ir: IR, r: Resource, lang: str) -> list[str]:
@@ -139,35 +226,98 @@ def resource_chain(ir: IR, r: Resource, lang: str) -> list[str]:
 
 
 def apply_naming(ir: IR, table: NamingTable) -> None:
-    lang = table.lang
-    types = list(ir.types.values())
-    # type names are unique within their scope: the owner for nested names, the package otherwise
-    scopes: dict[str | None, list[NamedType]] = {}
-    for t in types:
-        scopes.setdefault(t.owner, []).append(t)
-    type_names = {t.name: table.type_name(t, ir) for t in types}
-    if table.nests_types:
-        for members in scopes.values():
-            for t, name in zip(members, unique([type_names[m.name] for m in members]), strict=True):
-                t.names[lang] = name
-    else:
-        for t, name in zip(types, unique([type_names[t.name] for t in types]), strict=True):
-            t.names[lang] = name
-    for t in types:
-        if isinstance(t, Struct):
-            spelled = [table.escape(table.field_name(f, t)) for f in t.fields]
-            for f, name in zip(t.fields, unique(spelled), strict=True):
-                f.names[lang] = name
-        elif isinstance(t, Enum):
-            spelled = [table.escape(table.enum_value_name(v, t)) for v in t.values]
-            for v, name in zip(t.values, unique(spelled), strict=True):
-                v.names[lang] = name
-        elif isinstance(t, Union):
-            spelled = [table.variant_name(member, t, ir) for member in t.variants]
-            for member, name in zip(t.variants, unique(spelled), strict=True):
-                member.names[lang] = name
-    for op in ir.operations:
-        op.names[lang] = table.escape(table.operation_name(op))
-    for r in ir.all_resources():
-        r.names[lang] = table.resource_name(r)
-        r.attr_names[lang] = table.escape(table.resource_attr_name(r))
+    """Name every type, field, enum value, variant, operation and resource of `ir` for `table`'s
+    language, in `names[lang]`: each name a legal identifier, unique in its scope."""
+    _NamingPass(ir, table).run()
+
+
+class _NamingPass:
+    def __init__(self, ir: IR, table: NamingTable) -> None:
+        self.ir = ir
+        self.table = table
+        self.lang = table.lang
+        self.scopes: dict[str, Namespace] = {}
+        values = table.reserved_value_names
+        self.value_reserved = table.reserved if values is None else values
+        methods = table.reserved_method_names
+        self.method_reserved = table.reserved if methods is None else methods
+
+    def type_scope(self, key: str) -> Namespace:
+        """The namespace of types in `key` ("" for the package)."""
+        if key not in self.scopes:
+            reserved = self.table.reserved_type_names(key, self.ir)
+            self.scopes[key] = Namespace(
+                self.lang, "in " + (key or "the package"), reserved, self.table.fold_case_types
+            )
+        return self.scopes[key]
+
+    def checked(self, name: str, pointer: str, what: str) -> str:
+        """`name` as plain text once it is a legal identifier of the language."""
+        if not self.table.identifier.fullmatch(name):
+            raise SpecError(pointer, f"{self.lang}: cannot name {what}: {str(name)!r} is not an identifier")
+        return str.__str__(name)
+
+    def run(self) -> None:
+        ir, table, lang = self.ir, self.table, self.lang
+        for t in sorted(ir.types.values(), key=self._depth):
+            spelled = self.checked(table.type_name(t, ir), t.pointer, "the type")
+            key = table.type_scope(t, ir)
+            t.names[lang] = self.type_scope(key).claim(spelled, t.pointer, table.type_suffix_for(key))
+        for t in ir.types.values():
+            if isinstance(t, Struct):
+                fields = Namespace(lang, f"in {t.names[lang]}", table.reserved)
+                for f in t.fields:
+                    spelled = self.checked(table.field_name(f, t), f.pointer, "the property")
+                    f.names[lang] = fields.claim(spelled, f.pointer, table.member_suffix)
+            elif isinstance(t, Enum) and table.names_enum_values:
+                scope_key = table.enum_value_scope(t, ir)
+                values = (
+                    self.type_scope(scope_key)
+                    if scope_key is not None
+                    else Namespace(lang, f"in {t.names[lang]}", self.value_reserved)
+                )
+                for i, v in enumerate(t.values):
+                    pointer = f"{t.pointer}/enum/{i}"
+                    spelled = self.checked(table.enum_value_name(v, t), pointer, f"the value {str(v.wire)!r}")
+                    v.names[lang] = values.claim(spelled, pointer, table.member_suffix)
+            elif isinstance(t, Union):
+                variants = Namespace(lang, f"in {t.names[lang]}", table.reserved_variant_names)
+                for i, member in enumerate(t.variants):
+                    pointer = f"{t.pointer}/oneOf/{i}"
+                    spelled = self.checked(table.variant_name(member, t, ir), pointer, "the member")
+                    member.names[lang] = variants.claim(spelled, pointer, table.member_suffix)
+        for top in ir.resources:
+            self._name_resources(top, Namespace(lang, "on the client", self.method_reserved))
+        table.claim_extras(ir, self._claim_extra)
+
+    def _claim_extra(self, key: str, name: str, pointer: str) -> str:
+        checked = self.checked(name, pointer, "the type")
+        return self.type_scope(key).claim(checked, pointer, self.table.type_suffix_for(key))
+
+    def _name_resources(self, r: Resource, siblings: Namespace) -> None:
+        table, lang = self.table, self.lang
+        first = next(op for node in r.walk() for op in node.operations)
+        pointer = f"{first.pointer}/x-sdk-resource"
+        ns = self.type_scope(table.resource_scope(r))
+        spelled = self.checked(table.resource_name(r), pointer, "the resource")
+        r.names[lang] = ns.claim(spelled, pointer, table.type_suffix_for(table.resource_scope(r)))
+        r.attr_names[lang] = siblings.claim(
+            self.checked(table.resource_attr_name(r), pointer, "the resource"), pointer, table.member_suffix
+        )
+        members = Namespace(lang, f"in {r.names[lang]}", self.method_reserved)
+        for op in r.operations:
+            op_pointer = f"{op.pointer}/x-sdk-method"
+            op.names[lang] = members.claim(
+                self.checked(table.operation_name(op), op_pointer, "the operation"),
+                op_pointer,
+                table.member_suffix,
+            )
+        for child in r.children:
+            self._name_resources(child, members)
+
+    def _depth(self, t: NamedType) -> int:
+        """Owners are named before what they own."""
+        depth, owner = 0, t.owner
+        while owner is not None and depth < len(self.ir.types):
+            depth, owner = depth + 1, self.ir.types[owner].owner
+        return depth

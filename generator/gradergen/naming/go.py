@@ -20,10 +20,11 @@ from __future__ import annotations
 import json
 import re
 import textwrap
-import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..emit.literals import c_string, escaper, markdown_code, markdown_inline, u4_or_u8, visible
 from ..errors import GradergenError
 from ..ir.model import (
     IR,
@@ -46,6 +47,7 @@ from ..ir.model import (
     Variant,
 )
 from ..options import Options
+from ..spectext import SpecText
 from .base import NamingTable, resource_chain, words
 
 INITIALISMS = frozenset(
@@ -106,22 +108,18 @@ def singular(word: str) -> str:
     return word
 
 
+@escaper
 def go_string(text: str) -> str:
-    """A Go interpreted string literal."""
-    out = ['"']
-    for ch in text:
-        if ch in '"\\':
-            out.append("\\" + ch)
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F or unicodedata.category(ch) in ("Cs", "Co", "Cn", "Zl", "Zp"):
-            out.append(f"\\u{ord(ch):04x}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08x}")
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
+    """A Go interpreted string literal, in ASCII."""
+    return c_string(
+        text, '"', specials={"\a": "\\a", "\b": "\\b", "\f": "\\f", "\v": "\\v"}, unicode_escape=u4_or_u8
+    )
+
+
+@escaper
+def inline(text: str) -> str:
+    """Text inside one `//` comment line: line breaks become spaces."""
+    return " ".join(visible(text).split("\n"))
 
 
 @dataclass(frozen=True)
@@ -142,16 +140,29 @@ class GoNaming(NamingTable):
     map_type = "map[string]{}"
     any_type = "any"
     reserved = MEMBER_NAMES
+    identifier = re.compile(r"[A-Z][A-Za-z0-9_]*")  # exported
+    type_suffix = "Type"
+    member_suffix = "Value"
 
     # ------------------------------------------------------------------ names
-    def escape(self, name: str) -> str:
-        return name + "Value" if name in self.reserved else name
+    def reserved_type_names(self, scope: str, ir: IR) -> frozenset[str]:
+        return RUNTIME_NAMES
+
+    def enum_value_scope(self, e: Enum, ir: IR) -> str:
+        return ""  # Go's constants live in the package scope, beside its types
+
+    def claim_extras(self, ir: IR, claim: Callable[[str, str, str], str]) -> None:
+        for a in self.aliases(ir):
+            anchor = ir.types[a.anchor]
+            got = claim("", a.name, anchor.pointer)
+            if got != a.name:  # an alias is the documented API's spelling: a renamed one is no use
+                raise GradergenError(f"{anchor.pointer}: go: the alias {a.name} is the name of the runtime")
 
     def type_name(self, t: NamedType, ir: IR) -> str:
         name = self._operation_prefixes(ir).get(t.name, "") + go_pascal(t.name)
         if isinstance(t, Union):
             name += "Union"
-        return name + "Type" if name in RUNTIME_NAMES else name
+        return name if name[:1].isalpha() else "T" + name
 
     def field_name(self, f: Field, owner: Struct) -> str:
         name = go_pascal(f.wire_name)
@@ -200,33 +211,30 @@ class GoNaming(NamingTable):
                 prefixes.setdefault(t.name, prefixes[root.name])
         return prefixes
 
-    def doc(self, text: str) -> str:
-        """Text that is safe in `//` comments: one kind of line break, and no characters Go rejects."""
-        text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
-        return "".join(ch for ch in text if ch in "\n\t" or (ord(ch) >= 0x20 and ch not in "\x7f\ufeff"))
-
     def type_doc(self, t: NamedType) -> str:
-        """A declaration's doc comment starts with its name, as Go's tools expect."""
+        """A declaration's doc comment starts with its name, as Go's tools expect. Spec text: print it
+        with `comment`."""
         name = t.names[self.lang]
-        text = self.doc(t.description).strip()
+        text = t.description.strip()
         if not text:
-            return f"{name} is the {t.name} schema of the spec."
+            return SpecText(f"{name} is the {t.name} schema of the spec.")
         first, _, rest = text.partition(" ")
         if first in _ARTICLES and rest:
-            return f"{name} is {first.lower()} {rest}"
-        return f"{name}: {text}"
+            return SpecText(f"{name} is {first.lower()} {rest}")
+        return SpecText(f"{name}: {text}")
 
     def operation_doc(self, op: Operation) -> str:
+        """Spec text: print it with `comment`."""
         name = op.names[self.lang]
-        text = self.doc(op.description or op.summary).strip()
+        text = (op.description or op.summary).strip()
         if text.startswith(name + " "):
-            return text
-        return f"{name} sends {op.http_method} {op.path}." + (f" {text}" if text else "")
+            return SpecText(text)
+        return SpecText(f"{name} sends {op.http_method} {op.path}." + (f" {text}" if text else ""))
 
     def variant_comment(self, v: Variant, u: Union) -> str:
         """What selects the member: its tag, or the kind of JSON value."""
         if v.tag is not None and u.discriminator:
-            return f"// {u.discriminator} {go_string(v.tag)}"
+            return f"// {inline(u.discriminator)} {go_string(v.tag)}"
         return "// " + " or ".join(f"a JSON {k}" for k in u.kinds_read_by(v))
 
     # ------------------------------------------------------------------ types
@@ -268,9 +276,9 @@ class GoNaming(NamingTable):
 
     def field_comment(self, f: Field) -> str:
         """The field's doc comment: its description, then what absence means and the size limits."""
-        lines = [self.doc(f.description)] if f.description.strip() else []
+        lines = [f.description] if f.description.strip() else []
         if f.has_default:
-            lines.append(f"When absent, the API uses {json.dumps(f.default)}.")
+            lines.append(f"When absent, the API uses {json.dumps(f.default, ensure_ascii=True)}.")
         c = f.constraints
         if c.min_items is not None and c.min_items == c.max_items:
             lines.append(f"It holds exactly {c.min_items} items.")
@@ -337,19 +345,27 @@ class GoNaming(NamingTable):
         return [name for name in ir.types if name in members]
 
     # ------------------------------------------------------------------ templates
-    def jinja_filters(self) -> dict[str, Any]:
-        return {"comment": comment, "go_string": go_string}
+    def escapers(self) -> dict[str, Callable[..., str]]:
+        return {
+            "comment": comment,
+            "go_string": go_string,
+            "inline": inline,
+            "md": markdown_inline,
+            "md_code": markdown_code,
+        }
 
     def context(self, ir: IR, options: Options) -> dict[str, Any]:
         aliases = self.aliases(ir)
-        self._check_package_names(ir, aliases)
         return {
             "module": options.go_module,
             "package": options.go_package,
             "aliases": {a.anchor: [b for b in aliases if b.anchor == a.anchor] for a in aliases},
             "go_name": lambda name: ir.types[name].names[self.lang],
+            "first_value": lambda name: first_enum_value(ir, name, self.lang),
             "member": lambda union, key: next(
-                v.names[self.lang] for v in ir.types[union].variants if v.key == key  # type: ignore[attr-defined]
+                v.names[self.lang]
+                for v in ir.types[union].variants  # type: ignore[attr-defined]
+                if v.key == key
             ),
             "union_alias": lambda struct, wire: self.field_union_aliases(ir)[(struct, wire)],
             "accessor": lambda op: ".".join(resource_chain(ir, _resource_of(ir, op), self.lang)),
@@ -360,36 +376,23 @@ class GoNaming(NamingTable):
             ),
         }
 
-    def _check_package_names(self, ir: IR, aliases: list[TypeAlias]) -> None:
-        """Go declares types, aliases, enum constants and services in one scope: a clash must be an error
-        that names both, not a compile failure in the generated code."""
-        seen: dict[str, str] = {name: "the client runtime" for name in RUNTIME_NAMES}
 
-        def claim(name: str, what: str) -> None:
-            if name in seen:
-                raise GradergenError(
-                    f"Go: {what} and {seen[name]} are both named {name}; rename one in the spec"
-                )
-            seen[name] = what
-
-        for t in ir.types.values():
-            claim(t.names[self.lang], t.pointer)
-            if isinstance(t, Enum):
-                for v in t.values:
-                    claim(v.names[self.lang], f"{t.pointer} value {v.wire!r}")
-        for a in aliases:
-            claim(a.name, f"the alias of {a.target}")
-        for r in ir.all_resources():
-            claim(r.names[self.lang], f"the resource {'.'.join(r.path)}")
+def first_enum_value(ir: IR, name: str, lang: str) -> str:
+    enum = ir.types[name]
+    assert isinstance(enum, Enum)
+    return enum.values[0].names[lang]
 
 
 def _resource_of(ir: IR, op: Operation) -> Resource:
     return next(r for r in ir.all_resources() if r.path == op.resource)
 
 
+@escaper
 def comment(text: str, indent: str = "") -> str:
-    """`text` (already made safe by `doc`) as `//` lines starting with `indent`, wrapped to 100 columns.
-    Each line of the text is wrapped on its own, so paragraphs, list items and code keep their shape."""
+    """`text` as `//` lines starting with `indent`, wrapped to 100 columns. Each line of the text is
+    wrapped on its own, so paragraphs, list items and code keep their shape; line breaks of every kind
+    start a new `//` line, and invisible characters are shown by their code point."""
+    text = visible(text)
     if not text.strip():
         return ""
     width = max(40, COMMENT_WIDTH - 4 * indent.count("\t") - len(indent.replace("\t", "")) - 3)

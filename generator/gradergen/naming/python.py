@@ -3,12 +3,39 @@ the client's resources, methods, keyword arguments and CLI flags are named here.
 
 from __future__ import annotations
 
+import builtins
 import keyword
+from collections.abc import Callable
 from typing import Any
 
-from ..ir.model import IR, Field, Named, Struct, Union
+from ..emit.literals import c_string, escaper, markdown_inline, normalize_breaks, toml_string, u4_or_u8
+from ..ir.model import IR, Field, Named, NamedType, Struct, Union
 from ..options import Options
-from .base import NamingTable, pascal, resource_chain, snake
+from .base import Namespace, NamingTable, pascal, resource_chain, snake, words
+
+FLAG = "python-flag"
+"""The key of a request field's command-line flag in its `names`."""
+
+
+@escaper
+def python_string(text: str) -> str:
+    """A Python string literal in ASCII."""
+    return c_string(text, '"', unicode_escape=u4_or_u8)
+
+
+@escaper
+def description_string(text: str) -> str:
+    """A string literal for argparse's description, which is %-formatted only when it names %(prog)."""
+    text = str(text)
+    return c_string(text.replace("%", "%%") if "%(prog)" in text else text, '"', unicode_escape=u4_or_u8)
+
+
+@escaper
+def help_string(text: str) -> str:
+    """A string literal for argparse's help, which %-formats it (every % doubled) and reflows it (so
+    its line breaks can go)."""
+    return c_string(" ".join(str(text).split()).replace("%", "%%"), '"', unicode_escape=u4_or_u8)
+
 
 RUNTIME_EXPORTS = (
     "APIConnectionError",
@@ -40,6 +67,44 @@ def _export_order(name: str) -> tuple[int, str]:
 
 _PRIMITIVES = {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}
 
+BASE_MODEL_ATTRIBUTES = frozenset(
+    """construct copy dict from_orm json model_computed_fields model_config model_construct model_copy
+    model_dump model_dump_json model_extra model_fields model_fields_set model_json_schema
+    model_parametrized_name model_post_init model_rebuild model_validate model_validate_json
+    model_validate_strings parse_file parse_obj parse_raw schema schema_json update_forward_refs
+    validate""".split()
+)
+"""What every pydantic model has: a property of the same name gets another attribute name."""
+
+PROTECTED_PREFIXES = ("model_dump", "model_validate")
+"""Pydantic warns, at every import, about a field whose name starts with one of these."""
+
+MODULE_NAMES = frozenset(
+    """annotations Annotated Any Literal BaseModel ConfigDict Field RootModel TypeAliasType AwareDatetime
+    TYPE_CHECKING NOT_GIVEN""".split()
+)
+"""Names the generated modules import or define beside the models (models.py, _resources.py)."""
+
+
+@escaper
+def python_docstring(text: str) -> str:
+    """The body of a triple-quoted docstring, in ASCII: no backslash, quote or line break of the
+    text can end it or start an escape."""
+    out = []
+    text = normalize_breaks(str(text))
+    for i, ch in enumerate(text):
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch == '"' and (i + 1 == len(text) or text[i + 1] == '"'):
+            out.append('\\"')
+        elif ch == "\n" or " " <= ch <= "~":
+            out.append(ch)
+        elif ch == "\t":
+            out.append("\\t")
+        else:
+            out.append(u4_or_u8(ch))
+    return "".join(out)
+
 
 class PythonNaming(NamingTable):
     lang = "python"
@@ -47,15 +112,57 @@ class PythonNaming(NamingTable):
     array_type = "list[{}]"
     map_type = "dict[str, {}]"
     any_type = "Any"
-    reserved = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist)
+    reserved = (
+        frozenset(keyword.kwlist)
+        | frozenset(keyword.softkwlist)
+        | BASE_MODEL_ATTRIBUTES
+        | frozenset({"self"})
+    )
+
+    reserved_method_names = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist)
+    names_enum_values = False
+
+    def type_name(self, t: NamedType, ir: IR) -> str:
+        """A spec name that is a Python identifier stays as it is (the names of the documented SDK);
+        any other is spelled in PascalCase."""
+        name = str(t.name)
+        if name.isascii() and name.isidentifier() and not keyword.iskeyword(name):
+            return name
+        name = pascal(name)
+        return name if name[:1].isalpha() else "T" + name
+
+    def reserved_type_names(self, scope: str, ir: IR) -> frozenset[str]:
+        return frozenset(dir(builtins)) | MODULE_NAMES | frozenset(RUNTIME_EXPORTS)
 
     def field_name(self, f: Field, owner: Struct) -> str:
-        return snake(f.wire_name)
+        name = snake(f.wire_name) or "field"
+        if name.startswith(PROTECTED_PREFIXES) or name[0].isdigit():
+            name = "field_" + name
+        return name
 
-    def doc(self, text: str) -> str:
-        # a docstring ends at the first triple quote, and a backslash starts an escape
-        return text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    def claim_extras(self, ir: IR, claim: Callable[[str, str, str], str]) -> None:
+        from ..emit.jsonschema import lenient_unions
 
+        for u in lenient_unions(ir):
+            u.fallback_names[self.lang] = claim("", "Unknown" + u.names[self.lang], u.pointer + "/oneOf")
+        reserved_flags = ["--api-key", "--base-url", "--timeout", "--max-retries", "--help", "-h"]
+        for op in ir.operations:
+            request = ir.get(op.request)
+            assert isinstance(request, Struct)
+            flags = Namespace(self.lang, f"as a flag of {op.name}", reserved_flags)
+            for f in request.fields:
+                spelled = "--" + "-".join(words(f.wire_name))
+                f.names[FLAG] = flags.claim(spelled, f.pointer, "-value")
+
+    def escapers(self) -> dict[str, Callable[..., str]]:
+        return {
+            "doc": python_docstring,
+            "py_str": python_string,
+            "help_str": help_string,
+            "description_str": description_string,
+            "toml_str": toml_string,
+            "md": markdown_inline,
+        }
 
     def param_type(self, f: Field, ir: IR) -> str:
         """A keyword argument takes the model or its plain-dict form."""
@@ -66,11 +173,8 @@ class PythonNaming(NamingTable):
             expr += " | None"
         return expr
 
-    def flag(self, f: Field) -> str:
-        return "--" + f.wire_name.replace("_", "-")
-
-    def jinja_filters(self) -> dict[str, Any]:
-        return {"snake": snake, "pascal": pascal, "flag": self.flag}
+    def jinja_filters(self) -> dict[str, Callable[..., Any]]:
+        return {"snake": snake, "pascal": pascal}
 
     def context(self, ir: IR, options: Options) -> dict[str, Any]:
         from ..emit.jsonschema import lenient_unions
@@ -83,7 +187,7 @@ class PythonNaming(NamingTable):
             request = ir.get(op.request)
             assert isinstance(request, Struct)
             used_by_resources |= {py(f.type.name) for f in request.fields if isinstance(f.type, Named)}
-        models = {py(name) for name in ir.types} | {u.unknown_name for u in lenient_unions(ir)}
+        models = {py(name) for name in ir.types} | {u.fallback_names[self.lang] for u in lenient_unions(ir)}
         return {
             "package": options.python_package,
             "resource_imports": sorted(used_by_resources),

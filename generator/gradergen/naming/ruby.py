@@ -6,8 +6,11 @@ from __future__ import annotations
 import json
 import re
 import textwrap
+from collections.abc import Callable
 from typing import Any
 
+from ..emit.literals import c_string, escaper, markdown_inline, visible
+from ..errors import SpecError
 from ..ir.model import (
     IR,
     Alias,
@@ -26,7 +29,7 @@ from ..ir.model import (
     Union,
 )
 from ..options import Options
-from .base import NamingTable, pascal, snake
+from .base import Namespace, NamingTable, pascal, snake
 
 KEYWORDS = frozenset(
     "__ENCODING__ __LINE__ __FILE__ BEGIN END alias and begin break case class def defined? do else elsif "
@@ -58,12 +61,19 @@ CORE_CONSTANTS = frozenset(
 )
 """Core classes the generated code names unqualified: a type must not hide them in its module."""
 
+RUNTIME_FILES = frozenset({"client", "errors", "internal", "resources", "version"})
+"""The gem's own files beside the models (lib/<gem>/<name>.rb)."""
+
+
+def _no_rename(name: str) -> str:
+    return name
+
+
 UNKNOWN_VARIANT = "Unknown"
 """The class, nested in each union that has tagged members, that keeps a member this gem does not know."""
 
 _CONSTANT = re.compile(r"^[A-Z][A-Za-z0-9_]*$")
 _PLAIN_SYMBOL = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 _RUNTIME_PRIMITIVES = {"string": "String", "integer": "Integer", "number": "Float", "boolean": "Boolean"}
 _RBS_PRIMITIVES = {"string": "String", "integer": "Integer", "number": "Float", "boolean": "bool"}
@@ -85,27 +95,31 @@ def _wrap(line: str, width: int = 100) -> list[str]:
     ) or [line]
 
 
+@escaper
 def ruby_string(text: str) -> str:
-    """A double-quoted Ruby (and RBS) string literal for any text: no interpolation, no raw controls."""
-    out = []
-    for ch in text:
-        if ch in '"\\#':
-            out.append("\\" + ch)
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\u{{{ord(ch):x}}}")
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'
+    """A double-quoted Ruby (and RBS) string literal in ASCII: no interpolation, no raw controls."""
+    return c_string(text, '"', specials=_RUBY_SPECIALS, unicode_escape=_ruby_unicode)
 
 
+_RUBY_SPECIALS = {"#": "\\#", "\a": "\\a", "\b": "\\b", "\f": "\\f", "\v": "\\v", "\x1b": "\\e"}
+
+
+def _ruby_unicode(ch: str) -> str:
+    return f"\\u{{{ord(ch):x}}}"
+
+
+@escaper
+def inline(text: str) -> str:
+    """Text inside one `#` comment line: line breaks become spaces."""
+    return " ".join(visible(text).split("\n"))
+
+
+@escaper
 def ruby_symbol(text: str) -> str:
     return ":" + text if _PLAIN_SYMBOL.match(text) else ":" + ruby_string(text)
 
 
+@escaper
 def ruby_literal(value: Any) -> str:
     """A frozen Ruby literal for a JSON default value."""
     if value is None:
@@ -135,15 +149,30 @@ class RubyNaming(NamingTable):
     reserved = KEYWORDS | SHADOWED_METHODS
     nests_types = True
 
+    def reserved_type_names(self, scope: str, ir: IR) -> frozenset[str]:
+        if scope == "":
+            return RUNTIME_CONSTANTS | CORE_CONSTANTS
+        if scope == "Resources":
+            return CORE_CONSTANTS
+        return CORE_CONSTANTS | {UNKNOWN_VARIANT}
+
+    def resource_scope(self, r: Resource) -> str:
+        return "Resources"
+
+    def claim_extras(self, ir: IR, claim: Callable[[str, str, str], str]) -> None:
+        """Each top-level type is a file named after it: two names that make one file name clash."""
+        files = Namespace(self.lang, "as a file name", reserved=RUNTIME_FILES, fold_case=True)
+        for t in ir.types.values():
+            if t.owner is None:
+                name = snake(t.names[self.lang])
+                if files.claim(name, t.pointer, suffix=_no_rename) != name:
+                    raise SpecError(t.pointer, f"ruby: the file name {name}.rb is the runtime's")
+
     def type_name(self, t: NamedType, ir: IR) -> str:
         name = t.local_name if _CONSTANT.match(t.local_name) else pascal(t.local_name)
-        if t.owner is not None:
-            if name in CORE_CONSTANTS or name == UNKNOWN_VARIANT:
-                return t.name if _CONSTANT.match(t.name) else pascal(t.name)
-            return name
-        if name in RUNTIME_CONSTANTS or name in CORE_CONSTANTS:
-            return name + "Model"
-        return name
+        if t.owner is not None and (name in CORE_CONSTANTS or name == UNKNOWN_VARIANT):
+            return t.name if _CONSTANT.match(t.name) else pascal(t.name)
+        return name if name[:1].isupper() else "T" + name
 
     def field_name(self, f: Field, owner: Struct) -> str:
         return snake(f.wire_name) or "field"
@@ -155,16 +184,15 @@ class RubyNaming(NamingTable):
     def resource_name(self, r: Resource) -> str:
         return pascal(r.segment)
 
-    def doc(self, text: str) -> str:
-        """Plain lines for `#` comments: one line break style, no control characters (Ruby stops
-        reading a file at ^D or ^Z), no trailing blanks."""
-        text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
-        return "\n".join(line.rstrip() for line in text.strip("\n").split("\n"))
-
-    def comment(self, text: str, first: str = "# ", rest: str = "# ") -> str:
+    @staticmethod
+    @escaper
+    def comment(text: str, first: str = "# ", rest: str = "# ") -> str:
         """`text` as comment lines, wrapped at 100 characters; `first` and `rest` prefix them (`rest`
-        carries the indentation of lines after the first)."""
-        lines = [wrapped for line in self.doc(text).split("\n") for wrapped in _wrap(line)]
+        carries the indentation of lines after the first). Every kind of line break starts a new
+        comment line, and invisible characters (Ruby stops reading a file at ^D or ^Z; bidirectional
+        controls reorder what a reader sees) are shown by their code point."""
+        text = "\n".join(line.rstrip() for line in visible(text).strip("\n").split("\n"))
+        lines = [wrapped for line in text.split("\n") for wrapped in _wrap(line)]
         prefixes = [first] + [rest] * (len(lines) - 1)
         return "\n".join(p + line if line else p.rstrip() for p, line in zip(prefixes, lines, strict=True))
 
@@ -172,14 +200,18 @@ class RubyNaming(NamingTable):
     def bindings(self, ir: IR, options: Options) -> _Bindings:
         return _Bindings(ir, options, self.lang)
 
-    def jinja_filters(self) -> dict[str, Any]:
+    def escapers(self) -> dict[str, Callable[..., str]]:
         return {
             "rb_str": ruby_string,
             "rb_sym": ruby_symbol,
             "rb_literal": ruby_literal,
-            "snake": snake,
             "comment": self.comment,
+            "inline": inline,
+            "md": markdown_inline,
         }
+
+    def jinja_filters(self) -> dict[str, Callable[..., Any]]:
+        return {"snake": snake}
 
     def context(self, ir: IR, options: Options) -> dict[str, Any]:
         b = self.bindings(ir, options)

@@ -12,6 +12,7 @@ from functools import cache
 from typing import Any
 
 from ..emit.jsonschema import Schema, SchemaPrinter
+from ..emit.literals import is_invisible
 from ..ir.model import IR, Alias, Enum, Struct, Union
 from .shape import GraderFile, bundled, grader_file
 
@@ -111,7 +112,12 @@ def _body_dispatch(printer: SchemaPrinter, shape: GraderFile) -> Schema:
 
 
 def dumps(schema: Schema) -> str:
-    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+    """The schema as JSON: readable text stays as it is, invisible characters (bidirectional controls,
+    line separators, ...) become \\u escapes, which only a string can hold."""
+    text = json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+    if text.isascii():
+        return text
+    return "".join(json.dumps(ch)[1:-1] if is_invisible(ch) else ch for ch in text)
 
 
 @cache

@@ -67,36 +67,32 @@ def build_parser() -> argparse.ArgumentParser:
     method = methods.add_parser("run", help="Run a grader.", description="Run a grader.")
     method.add_argument(
         "--grader",
-        dest="grader",
+        dest="body_grader",
         required=True,
         type=_structured("--grader"),
         metavar="JSON",
-        help="""The grader used for the fine-tuning job.""",
+        help="The grader used for the fine-tuning job.",
     )
     method.add_argument(
         "--model-sample",
-        dest="model_sample",
+        dest="body_model_sample",
         required=True,
-        help="""The model sample to be evaluated. This value will be used to populate
-the `sample` namespace. See [the guide](https://platform.openai.com/docs/guides/graders) for more details.
-The `output_json` variable will be populated if the model sample is a
-valid JSON string.""",
+        help="The model sample to be evaluated. This value will be used to populate the `sample` namespace. See [the guide](https://platform.openai.com/docs/guides/graders) for more details. The `output_json` variable will be populated if the model sample is a valid JSON string.",
     )
     method.add_argument(
         "--item",
-        dest="item",
+        dest="body_item",
         default=NOT_GIVEN,
         type=_structured("--item"),
         metavar="JSON",
-        help="""The dataset item provided to the grader. This will be used to populate
-the `item` namespace. See [the guide](https://platform.openai.com/docs/guides/graders) for more details.""",
+        help="The dataset item provided to the grader. This will be used to populate the `item` namespace. See [the guide](https://platform.openai.com/docs/guides/graders) for more details.",
     )
     _add_connection_flags(method)
     method.set_defaults(
         call=lambda client, args: client.fine_tuning.alpha.graders.run(
-            grader=args.grader,
-            model_sample=args.model_sample,
-            item=args.item,
+            grader=args.body_grader,
+            model_sample=args.body_model_sample,
+            item=args.body_item,
         )
     )
     method = methods.add_parser(
@@ -104,16 +100,16 @@ the `item` namespace. See [the guide](https://platform.openai.com/docs/guides/gr
     )
     method.add_argument(
         "--grader",
-        dest="grader",
+        dest="body_grader",
         required=True,
         type=_structured("--grader"),
         metavar="JSON",
-        help="""The grader used for the fine-tuning job.""",
+        help="The grader used for the fine-tuning job.",
     )
     _add_connection_flags(method)
     method.set_defaults(
         call=lambda client, args: client.fine_tuning.alpha.graders.validate(
-            grader=args.grader,
+            grader=args.body_grader,
         )
     )
     return parser

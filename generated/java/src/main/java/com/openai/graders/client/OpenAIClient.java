@@ -3,6 +3,9 @@
 package com.openai.graders.client;
 
 import com.openai.graders.errors.OpenAIException;
+import com.openai.graders.errors.OpenAIInvalidDataException;
+import com.openai.graders.errors.OpenAIIoException;
+import com.openai.graders.errors.OpenAIServiceException;
 import com.openai.graders.models.finetuning.alpha.graders.GraderRunParams;
 import com.openai.graders.models.finetuning.alpha.graders.GraderRunResponse;
 import com.openai.graders.models.finetuning.alpha.graders.GraderValidateParams;

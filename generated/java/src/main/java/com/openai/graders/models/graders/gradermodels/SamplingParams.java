@@ -85,7 +85,6 @@ public final class SamplingParams {
      * values are <code>none</code>, <code>minimal</code>, <code>low</code>, <code>medium</code>,
      * <code>high</code>, and <code>xhigh</code>. Reducing reasoning effort can result in faster responses and
      * fewer tokens used on reasoning in a response.
-     * <p>
      * <ul>
      * <li><code>gpt-5.1</code> defaults to <code>none</code>, which does not perform reasoning. The supported
      * reasoning values for <code>gpt-5.1</code> are <code>none</code>, <code>low</code>, <code>medium</code>,
@@ -222,7 +221,6 @@ public final class SamplingParams {
          * values are <code>none</code>, <code>minimal</code>, <code>low</code>, <code>medium</code>,
          * <code>high</code>, and <code>xhigh</code>. Reducing reasoning effort can result in faster responses
          * and fewer tokens used on reasoning in a response.
-         * <p>
          * <ul>
          * <li><code>gpt-5.1</code> defaults to <code>none</code>, which does not perform reasoning. The
          * supported reasoning values for <code>gpt-5.1</code> are <code>none</code>, <code>low</code>,

@@ -1,0 +1,159 @@
+"""The template environment that refuses to print spec text unless an escaper has made it safe.
+
+Spec strings arrive as `SpecText` (see `gradergen.spectext`). Here every way a template can turn them
+into other text keeps the mark: `~`, `+`, `%` and `*`, string methods, slicing, and every filter that
+is not an escaper. Printing marked text (`{{ t.description }}`) is an error naming the template and
+line; `{{ t.description | doc }}` is the only way to print it.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import jinja2
+from jinja2 import nodes
+from jinja2.compiler import CodeGenerator, Frame
+
+from ..spectext import SpecText, is_tainted
+
+
+class UnescapedSpecText(jinja2.TemplateRuntimeError):
+    """A template printed text from the spec without passing it through an escaper."""
+
+
+def _refuse_spec_text(value: Any) -> Any:
+    if isinstance(value, SpecText):
+        shown = str.__repr__(value)
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        raise UnescapedSpecText(
+            f"spec text {shown} is printed without an escaper; pass it through the filter for the "
+            "literal it lands in (a string literal, a doc comment, ...)"
+        )
+    if isinstance(value, bool) or value is None:
+        raise UnescapedSpecText(
+            f"{value!r} is printed as it is; print the language's own spelling of it instead"
+        )
+    return value
+
+
+def _marked(result: Any) -> Any:
+    """`result` of an operation on spec text, marked in its turn."""
+    if isinstance(result, str):
+        return result if isinstance(result, SpecText) else SpecText(result)
+    if isinstance(result, list):
+        return [_marked(r) for r in result]
+    if isinstance(result, tuple):
+        return tuple(_marked(r) for r in result)
+    if inspect.isgenerator(result) or isinstance(result, Iterator):
+        return (_marked(r) for r in result)
+    return result
+
+
+def propagating(func: Callable[..., Any]) -> Callable[..., Any]:
+    """`func` whose result is marked whenever one of its arguments is spec text."""
+    if getattr(func, "is_escaper", False):
+        return func
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        result = func(*args, **kwargs)
+        if any(is_tainted(a) for a in args) or any(is_tainted(v) for v in kwargs.values()):
+            return _marked(result)
+        return result
+
+    return wrapper
+
+
+def concat(parts: tuple[Any, ...]) -> str:
+    """The `~` operator: marked when any part is."""
+    text = "".join(str(p) for p in parts)
+    return SpecText(text) if any(isinstance(p, SpecText) for p in parts) else text
+
+
+class _GuardedCodeGenerator(CodeGenerator):
+    """Compiles `~`, `+`, `*` and `%` to calls that keep the mark of spec text."""
+
+    def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
+        self.write("environment.spec_concat((")
+        for arg in node.nodes:
+            self.visit(arg, frame)
+            self.write(", ")
+        self.write("))")
+
+    def _guarded_binop(self, op: str, node: nodes.BinExpr, frame: Frame) -> None:
+        self.write(f"environment.binop({op!r}, ")
+        self.visit(node.left, frame)
+        self.write(", ")
+        self.visit(node.right, frame)
+        self.write(")")
+
+    def visit_Add(self, node: nodes.BinExpr, frame: Frame) -> None:
+        self._guarded_binop("+", node, frame)
+
+    def visit_Mul(self, node: nodes.BinExpr, frame: Frame) -> None:
+        self._guarded_binop("*", node, frame)
+
+    def visit_Mod(self, node: nodes.BinExpr, frame: Frame) -> None:
+        self._guarded_binop("%", node, frame)
+
+
+_BINOPS: dict[str, Callable[[Any, Any], Any]] = {
+    "+": lambda a, b: a + b,
+    "*": lambda a, b: a * b,
+    "%": lambda a, b: a % b,
+}
+
+
+class GuardedEnvironment(jinja2.Environment):
+    """A Jinja environment in which spec text can only be printed through an escaper.
+
+    `escapers` are registered as they are; every other filter (Jinja's own included) is wrapped to
+    keep the mark."""
+
+    code_generator_class = _GuardedCodeGenerator
+
+    def __init__(self, escapers: dict[str, Callable[..., str]], **options: Any) -> None:
+        super().__init__(finalize=_refuse_spec_text, autoescape=False, **options)
+        self.filters = {name: propagating(f) for name, f in self.filters.items()}
+        for name, func in escapers.items():
+            if not getattr(func, "is_escaper", False):
+                raise TypeError(f"filter {name!r} is registered as an escaper but not marked as one")
+            self.filters[name] = func
+
+    def add_filters(self, filters: dict[str, Callable[..., Any]]) -> None:
+        """Filters that compute text: their results are marked when their inputs are."""
+        self.filters.update({name: propagating(f) for name, f in filters.items()})
+
+    @staticmethod
+    def spec_concat(parts: tuple[Any, ...]) -> str:
+        return concat(parts)
+
+    @staticmethod
+    def binop(op: str, left: Any, right: Any) -> Any:
+        result = _BINOPS[op](left, right)
+        if is_tainted(left) or is_tainted(right):
+            return _marked(result)
+        return result
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        value = super().getattr(obj, attribute)
+        if isinstance(obj, str) and callable(value):
+            return propagating(value) if not isinstance(obj, SpecText) else _always_marked(value)
+        return value
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        value = super().getitem(obj, argument)
+        return _marked(value) if isinstance(obj, SpecText) else value
+
+
+def _always_marked(method: Callable[..., Any]) -> Callable[..., Any]:
+    """A string method of spec text: what it returns is spec text too."""
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return _marked(method(*args, **kwargs))
+
+    return wrapper
