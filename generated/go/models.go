@@ -761,6 +761,9 @@ type TextInput = string
 type ResponseInputText struct {
 	// The text input to the model.
 	Text string `json:"text"`
+	// Ends a prompt prefix that may be cached and reused: the cached prefix stops exactly after
+	// this text part.
+	PromptCacheBreakpoint *ResponseInputTextPromptCacheBreakpoint `json:"prompt_cache_breakpoint,omitzero"`
 	// ExtraFields holds the properties the spec does not define, as raw JSON. They are written back
 	// after the defined ones.
 	ExtraFields map[string]json.RawMessage `json:"-"`
@@ -768,7 +771,7 @@ type ResponseInputText struct {
 
 var shapeOfResponseInputText = objectShape{
 	name:       "ResponseInputText",
-	properties: []string{"text"},
+	properties: []string{"text", "prompt_cache_breakpoint"},
 	tagKey:     "type",
 	tagValue:   "input_text",
 }
@@ -787,6 +790,78 @@ func (r ResponseInputText) MarshalJSON() ([]byte, error) {
 
 // ResponseInputTextParam is ResponseInputText as a request takes it.
 type ResponseInputTextParam = ResponseInputText
+
+// ResponseInputTextPromptCacheBreakpoint: Ends a prompt prefix that may be cached and reused: the
+// cached prefix stops exactly after this text part.
+type ResponseInputTextPromptCacheBreakpoint struct {
+	// How the breakpoint is placed. Always `explicit`.
+	Mode ResponseInputTextPromptCacheBreakpointMode `json:"mode"`
+	// How long the cached prefix is kept at least: `30m` (thirty minutes) or `12h` (twelve hours).
+	// When absent, the lifetime the request asks for applies.
+	TTL *ResponseInputTextPromptCacheBreakpointTTL `json:"ttl,omitzero"`
+	// ExtraFields holds the properties the spec does not define, as raw JSON. They are written back
+	// after the defined ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+var shapeOfResponseInputTextPromptCacheBreakpoint = objectShape{
+	name:       "ResponseInputTextPromptCacheBreakpoint",
+	properties: []string{"mode", "ttl"},
+}
+
+// UnmarshalJSON decodes the value and keeps unknown properties in ExtraFields.
+func (r *ResponseInputTextPromptCacheBreakpoint) UnmarshalJSON(data []byte) error {
+	type fields ResponseInputTextPromptCacheBreakpoint
+	return shapeOfResponseInputTextPromptCacheBreakpoint.unmarshal(data, (*fields)(r), &r.ExtraFields)
+}
+
+// MarshalJSON encodes the value, then ExtraFields.
+func (r ResponseInputTextPromptCacheBreakpoint) MarshalJSON() ([]byte, error) {
+	type fields ResponseInputTextPromptCacheBreakpoint
+	return shapeOfResponseInputTextPromptCacheBreakpoint.marshal(fields(r), r.ExtraFields)
+}
+
+// ResponseInputTextPromptCacheBreakpointMode: How the breakpoint is placed. Always `explicit`.
+//
+// A value this version does not list is kept as it is: see IsKnown.
+type ResponseInputTextPromptCacheBreakpointMode string
+
+// The values of ResponseInputTextPromptCacheBreakpointMode the spec lists.
+const (
+	ResponseInputTextPromptCacheBreakpointModeExplicit ResponseInputTextPromptCacheBreakpointMode = "explicit"
+)
+
+// IsKnown reports whether the value is one the spec lists.
+func (v ResponseInputTextPromptCacheBreakpointMode) IsKnown() bool {
+	switch v {
+	case ResponseInputTextPromptCacheBreakpointModeExplicit:
+		return true
+	}
+	return false
+}
+
+// ResponseInputTextPromptCacheBreakpointTTL: How long the cached prefix is kept at least: `30m`
+// (thirty minutes) or `12h` (twelve hours). When absent, the lifetime the request asks for applies.
+//
+// A value this version does not list is kept as it is: see IsKnown.
+type ResponseInputTextPromptCacheBreakpointTTL string
+
+// The values of ResponseInputTextPromptCacheBreakpointTTL the spec lists.
+const (
+	// Kept for at least thirty minutes.
+	ResponseInputTextPromptCacheBreakpointTTL30M ResponseInputTextPromptCacheBreakpointTTL = "30m"
+	// Kept for at least twelve hours.
+	ResponseInputTextPromptCacheBreakpointTTL12H ResponseInputTextPromptCacheBreakpointTTL = "12h"
+)
+
+// IsKnown reports whether the value is one the spec lists.
+func (v ResponseInputTextPromptCacheBreakpointTTL) IsKnown() bool {
+	switch v {
+	case ResponseInputTextPromptCacheBreakpointTTL30M, ResponseInputTextPromptCacheBreakpointTTL12H:
+		return true
+	}
+	return false
+}
 
 // OutputText is a text output from the model.
 type OutputText struct {

@@ -233,23 +233,20 @@ A text input to the model.
 """
 
 
-class ResponseInputText(BaseModel):
-    """
-    A text input to the model.
-    """
+ResponseInputTextPromptCacheBreakpointMode = TypeAliasType(
+    "ResponseInputTextPromptCacheBreakpointMode", Literal["explicit"]
+)
+"""
+How the breakpoint is placed. Always `explicit`.
+"""
 
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    text: str
-    """
-    The text input to the model.
-    """
-    type: Literal["input_text"]
-    """
-    The type of the input item. Always `input_text`.
-    """
+
+ResponseInputTextPromptCacheBreakpointTtl = TypeAliasType(
+    "ResponseInputTextPromptCacheBreakpointTtl", Literal["30m", "12h"]
+)
+"""
+How long the cached prefix is kept at least: `30m` (thirty minutes) or `12h` (twelve hours). When absent, the lifetime the request asks for applies.
+"""
 
 
 class OutputText(BaseModel):
@@ -446,6 +443,25 @@ class SamplingParams(BaseModel):
     """
 
 
+class ResponseInputTextPromptCacheBreakpoint(BaseModel):
+    """
+    Ends a prompt prefix that may be cached and reused: the cached prefix stops exactly after this text part.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    mode: ResponseInputTextPromptCacheBreakpointMode
+    """
+    How the breakpoint is placed. Always `explicit`.
+    """
+    ttl: ResponseInputTextPromptCacheBreakpointTtl | None = None
+    """
+    How long the cached prefix is kept at least: `30m` (thirty minutes) or `12h` (twelve hours). When absent, the lifetime the request asks for applies.
+    """
+
+
 class ResponseInputAudioInputAudio(BaseModel):
     """
     The audio data and its format.
@@ -501,6 +517,29 @@ class GraderRunResponseMetadata(BaseModel):
     type: str
     """
     The type of the grader.
+    """
+
+
+class ResponseInputText(BaseModel):
+    """
+    A text input to the model.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    text: str
+    """
+    The text input to the model.
+    """
+    type: Literal["input_text"]
+    """
+    The type of the input item. Always `input_text`.
+    """
+    prompt_cache_breakpoint: ResponseInputTextPromptCacheBreakpoint | None = None
+    """
+    Ends a prompt prefix that may be cached and reused: the cached prefix stops exactly after this text part.
     """
 
 

@@ -5,6 +5,43 @@
 module OpenAIGraders
   # A text input to the model.
   class ResponseInputText < OpenAIGraders::Internal::Model
+    # Ends a prompt prefix that may be cached and reused: the cached prefix stops exactly after this text
+    # part.
+    class PromptCacheBreakpoint < OpenAIGraders::Internal::Model
+      # How the breakpoint is placed. Always `explicit`.
+      module Mode
+        extend OpenAIGraders::Internal::Enum
+
+        EXPLICIT = :explicit
+
+        declare_values EXPLICIT
+      end
+
+      # How long the cached prefix is kept at least: `30m` (thirty minutes) or `12h` (twelve hours). When
+      # absent, the lifetime the request asks for applies.
+      module Ttl
+        extend OpenAIGraders::Internal::Enum
+
+        # Kept for at least thirty minutes.
+        V30M = :"30m"
+        # Kept for at least twelve hours.
+        V12H = :"12h"
+
+        declare_values V30M, V12H
+      end
+
+      # @!attribute [r] mode
+      #   How the breakpoint is placed. Always `explicit`.
+      #   @return [Symbol, OpenAIGraders::ResponseInputText::PromptCacheBreakpoint::Mode]
+      required :mode, -> { OpenAIGraders::ResponseInputText::PromptCacheBreakpoint::Mode }
+
+      # @!attribute [r] ttl
+      #   How long the cached prefix is kept at least: `30m` (thirty minutes) or `12h` (twelve hours). When
+      #   absent, the lifetime the request asks for applies.
+      #   @return [Symbol, OpenAIGraders::ResponseInputText::PromptCacheBreakpoint::Ttl, nil]
+      optional :ttl, -> { OpenAIGraders::ResponseInputText::PromptCacheBreakpoint::Ttl }
+    end
+
     # @!attribute [r] text
     #   The text input to the model.
     #   @return [String]
@@ -14,5 +51,11 @@ module OpenAIGraders
     #   The type of the input item. Always `input_text`.
     #   @return [Symbol]
     tag :type, :input_text
+
+    # @!attribute [r] prompt_cache_breakpoint
+    #   Ends a prompt prefix that may be cached and reused: the cached prefix stops exactly after this text
+    #   part.
+    #   @return [OpenAIGraders::ResponseInputText::PromptCacheBreakpoint, nil]
+    optional :prompt_cache_breakpoint, -> { OpenAIGraders::ResponseInputText::PromptCacheBreakpoint }
   end
 end

@@ -5,8 +5,11 @@ package com.openai.graders.models.graders.gradermodels;
 import com.fasterxml.jackson.annotation.JsonAnyGetter;
 import com.fasterxml.jackson.annotation.JsonAnySetter;
 import com.fasterxml.jackson.annotation.JsonAutoDetect;
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.annotation.JsonValue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import com.fasterxml.jackson.databind.annotation.JsonPOJOBuilder;
@@ -15,13 +18,14 @@ import com.openai.graders.core.ObjectMappers;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * A text input to the model.
  */
 @JsonAutoDetect(getterVisibility = JsonAutoDetect.Visibility.NONE, isGetterVisibility = JsonAutoDetect.Visibility.NONE)
 @JsonDeserialize(builder = ResponseInputText.Builder.class)
-@JsonPropertyOrder({"text", "type"})
+@JsonPropertyOrder({"text", "type", "prompt_cache_breakpoint"})
 public final class ResponseInputText {
     /** The value of {@code type} that marks a {@code ResponseInputText}. */
     public static final String TYPE = "input_text";
@@ -29,10 +33,15 @@ public final class ResponseInputText {
     @JsonProperty("text")
     private final String text;
 
+    @JsonProperty("prompt_cache_breakpoint")
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    private final PromptCacheBreakpoint promptCacheBreakpoint;
+
     private final Map<String, JsonNode> additionalProperties;
 
     private ResponseInputText(Builder builder) {
         this.text = ModelSupport.required(builder.text, "ResponseInputText", "text");
+        this.promptCacheBreakpoint = builder.promptCacheBreakpoint;
         this.additionalProperties = ModelSupport.copyOf(builder.additionalProperties);
     }
 
@@ -53,6 +62,14 @@ public final class ResponseInputText {
         return text;
     }
 
+    /**
+     * Ends a prompt prefix that may be cached and reused: the cached prefix stops exactly after this text
+     * part.
+     */
+    public Optional<PromptCacheBreakpoint> promptCacheBreakpoint() {
+        return Optional.ofNullable(promptCacheBreakpoint);
+    }
+
     /** Properties the spec does not list, kept as the JSON had them and written back. */
     @JsonAnyGetter
     public Map<String, JsonNode> additionalProperties() {
@@ -71,12 +88,13 @@ public final class ResponseInputText {
         }
         return other instanceof ResponseInputText that
             && Objects.equals(text, that.text)
+            && Objects.equals(promptCacheBreakpoint, that.promptCacheBreakpoint)
             && additionalProperties.equals(that.additionalProperties);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(text, additionalProperties);
+        return Objects.hash(text, promptCacheBreakpoint, additionalProperties);
     }
 
     /** The JSON form of this object. */
@@ -90,12 +108,14 @@ public final class ResponseInputText {
     @JsonPOJOBuilder(withPrefix = "")
     public static final class Builder {
         private String text;
+        private PromptCacheBreakpoint promptCacheBreakpoint;
         private final Map<String, JsonNode> additionalProperties = new LinkedHashMap<>();
 
         private Builder() {}
 
         private Builder(ResponseInputText source) {
             this.text = source.text;
+            this.promptCacheBreakpoint = source.promptCacheBreakpoint;
             additionalProperties.putAll(source.additionalProperties);
         }
 
@@ -108,6 +128,17 @@ public final class ResponseInputText {
             return this;
         }
 
+        /**
+         * Ends a prompt prefix that may be cached and reused: the cached prefix stops exactly after this text
+         * part.
+         */
+        @JsonProperty("prompt_cache_breakpoint")
+        public Builder promptCacheBreakpoint(PromptCacheBreakpoint promptCacheBreakpoint) {
+            this.promptCacheBreakpoint = ModelSupport.notNull(promptCacheBreakpoint, "ResponseInputText",
+                    "prompt_cache_breakpoint");
+            return this;
+        }
+
         @JsonProperty("type")
         private Builder type(String type) {
             ModelSupport.checkTag(type, TYPE, "ResponseInputText", "type");
@@ -117,7 +148,7 @@ public final class ResponseInputText {
         /** Adds a property the spec does not list; it is sent as given. */
         @JsonAnySetter
         public Builder putAdditionalProperty(String key, JsonNode value) {
-            ModelSupport.checkNotListed(key, "ResponseInputText", "text", "type");
+            ModelSupport.checkNotListed(key, "ResponseInputText", "text", "type", "prompt_cache_breakpoint");
             additionalProperties.put(key, Objects.requireNonNull(value, "value"));
             return this;
         }
@@ -141,6 +172,283 @@ public final class ResponseInputText {
          */
         public ResponseInputText build() {
             return new ResponseInputText(this);
+        }
+    }
+
+    /**
+     * Ends a prompt prefix that may be cached and reused: the cached prefix stops exactly after this text part.
+     */
+    @JsonAutoDetect(getterVisibility = JsonAutoDetect.Visibility.NONE,
+            isGetterVisibility = JsonAutoDetect.Visibility.NONE)
+    @JsonDeserialize(builder = PromptCacheBreakpoint.Builder.class)
+    @JsonPropertyOrder({"mode", "ttl"})
+    public static final class PromptCacheBreakpoint {
+        @JsonProperty("mode")
+        private final Mode mode;
+
+        @JsonProperty("ttl")
+        @JsonInclude(JsonInclude.Include.NON_NULL)
+        private final Ttl ttl;
+
+        private final Map<String, JsonNode> additionalProperties;
+
+        private PromptCacheBreakpoint(Builder builder) {
+            this.mode = ModelSupport.required(builder.mode, "ResponseInputText.PromptCacheBreakpoint", "mode");
+            this.ttl = builder.ttl;
+            this.additionalProperties = ModelSupport.copyOf(builder.additionalProperties);
+        }
+
+        /** Returns a builder for a {@code PromptCacheBreakpoint}. */
+        public static Builder builder() {
+            return new Builder();
+        }
+
+        /** Returns a builder that starts from this object's values. */
+        public Builder toBuilder() {
+            return new Builder(this);
+        }
+
+        /**
+         * How the breakpoint is placed. Always <code>explicit</code>.
+         */
+        public Mode mode() {
+            return mode;
+        }
+
+        /**
+         * How long the cached prefix is kept at least: <code>30m</code> (thirty minutes) or <code>12h</code>
+         * (twelve hours). When absent, the lifetime the request asks for applies.
+         */
+        public Optional<Ttl> ttl() {
+            return Optional.ofNullable(ttl);
+        }
+
+        /** Properties the spec does not list, kept as the JSON had them and written back. */
+        @JsonAnyGetter
+        public Map<String, JsonNode> additionalProperties() {
+            return additionalProperties;
+        }
+
+        @Override
+        public boolean equals(Object other) {
+            if (this == other) {
+                return true;
+            }
+            return other instanceof PromptCacheBreakpoint that
+                && Objects.equals(mode, that.mode)
+                && Objects.equals(ttl, that.ttl)
+                && additionalProperties.equals(that.additionalProperties);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(mode, ttl, additionalProperties);
+        }
+
+        /** The JSON form of this object. */
+        @Override
+        public String toString() {
+            return ObjectMappers.toJson(this);
+        }
+
+        /** Builds a {@code PromptCacheBreakpoint}; {@code build()} checks that every required property is set. */
+        @JsonAutoDetect(setterVisibility = JsonAutoDetect.Visibility.NONE)
+        @JsonPOJOBuilder(withPrefix = "")
+        public static final class Builder {
+            private Mode mode;
+            private Ttl ttl;
+            private final Map<String, JsonNode> additionalProperties = new LinkedHashMap<>();
+
+            private Builder() {}
+
+            private Builder(PromptCacheBreakpoint source) {
+                this.mode = source.mode;
+                this.ttl = source.ttl;
+                additionalProperties.putAll(source.additionalProperties);
+            }
+
+            /**
+             * How the breakpoint is placed. Always <code>explicit</code>.
+             */
+            @JsonProperty("mode")
+            public Builder mode(Mode mode) {
+                this.mode = ModelSupport.notNull(mode, "ResponseInputText.PromptCacheBreakpoint", "mode");
+                return this;
+            }
+
+            /**
+             * How long the cached prefix is kept at least: <code>30m</code> (thirty minutes) or <code>12h</code>
+             * (twelve hours). When absent, the lifetime the request asks for applies.
+             */
+            @JsonProperty("ttl")
+            public Builder ttl(Ttl ttl) {
+                this.ttl = ModelSupport.notNull(ttl, "ResponseInputText.PromptCacheBreakpoint", "ttl");
+                return this;
+            }
+
+            /** Adds a property the spec does not list; it is sent as given. */
+            @JsonAnySetter
+            public Builder putAdditionalProperty(String key, JsonNode value) {
+                ModelSupport.checkNotListed(key, "ResponseInputText.PromptCacheBreakpoint", "mode", "ttl");
+                additionalProperties.put(key, Objects.requireNonNull(value, "value"));
+                return this;
+            }
+
+            /** Adds properties the spec does not list; they are sent as given. */
+            public Builder putAllAdditionalProperties(Map<String, JsonNode> properties) {
+                properties.forEach(this::putAdditionalProperty);
+                return this;
+            }
+
+            /** Removes a property added with {@code putAdditionalProperty}. */
+            public Builder removeAdditionalProperty(String key) {
+                additionalProperties.remove(key);
+                return this;
+            }
+
+            /**
+             * Returns the {@code PromptCacheBreakpoint}.
+             *
+             * @throws IllegalStateException if a required property was not set
+             */
+            public PromptCacheBreakpoint build() {
+                return new PromptCacheBreakpoint(this);
+            }
+        }
+
+        /**
+         * How the breakpoint is placed. Always <code>explicit</code>.
+         */
+        public static final class Mode {
+            /** The value {@code explicit}. */
+            public static final Mode EXPLICIT = new Mode("explicit");
+
+            private final String value;
+
+            private Mode(String value) {
+                this.value = value;
+            }
+
+            /** The constant for {@code value} if the spec lists it, else a {@code Mode} that keeps it. */
+            @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
+            public static Mode of(String value) {
+                return switch (Objects.requireNonNull(value, "value")) {
+                    case "explicit" -> EXPLICIT;
+                    default -> new Mode(value);
+                };
+            }
+
+            /** The value as it is written in JSON. */
+            @JsonValue
+            public String value() {
+                return value;
+            }
+
+            /** Which listed value this is; empty for a value this version of the spec does not list. */
+            public Optional<Known> known() {
+                return switch (value) {
+                    case "explicit" -> Optional.of(Known.EXPLICIT);
+                    default -> Optional.empty();
+                };
+            }
+
+            /** Whether the spec lists this value. */
+            public boolean isKnown() {
+                return known().isPresent();
+            }
+
+            @Override
+            public boolean equals(Object other) {
+                return this == other || other instanceof Mode that && value.equals(that.value);
+            }
+
+            @Override
+            public int hashCode() {
+                return value.hashCode();
+            }
+
+            @Override
+            public String toString() {
+                return value;
+            }
+
+            /** The values the spec lists, for {@code switch} statements. */
+            public enum Known {
+                EXPLICIT
+            }
+        }
+
+        /**
+         * How long the cached prefix is kept at least: <code>30m</code> (thirty minutes) or <code>12h</code> (twelve
+         * hours). When absent, the lifetime the request asks for applies.
+         */
+        public static final class Ttl {
+            /**
+             * Kept for at least thirty minutes.
+             */
+            public static final Ttl _30M = new Ttl("30m");
+
+            /**
+             * Kept for at least twelve hours.
+             */
+            public static final Ttl _12H = new Ttl("12h");
+
+            private final String value;
+
+            private Ttl(String value) {
+                this.value = value;
+            }
+
+            /** The constant for {@code value} if the spec lists it, else a {@code Ttl} that keeps it. */
+            @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
+            public static Ttl of(String value) {
+                return switch (Objects.requireNonNull(value, "value")) {
+                    case "30m" -> _30M;
+                    case "12h" -> _12H;
+                    default -> new Ttl(value);
+                };
+            }
+
+            /** The value as it is written in JSON. */
+            @JsonValue
+            public String value() {
+                return value;
+            }
+
+            /** Which listed value this is; empty for a value this version of the spec does not list. */
+            public Optional<Known> known() {
+                return switch (value) {
+                    case "30m" -> Optional.of(Known._30M);
+                    case "12h" -> Optional.of(Known._12H);
+                    default -> Optional.empty();
+                };
+            }
+
+            /** Whether the spec lists this value. */
+            public boolean isKnown() {
+                return known().isPresent();
+            }
+
+            @Override
+            public boolean equals(Object other) {
+                return this == other || other instanceof Ttl that && value.equals(that.value);
+            }
+
+            @Override
+            public int hashCode() {
+                return value.hashCode();
+            }
+
+            @Override
+            public String toString() {
+                return value;
+            }
+
+            /** The values the spec lists, for {@code switch} statements. */
+            public enum Known {
+                _30M,
+                _12H
+            }
         }
     }
 }
