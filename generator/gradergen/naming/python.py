@@ -13,6 +13,8 @@ from .base import NamingTable, pascal, resource_chain, snake
 RUNTIME_EXPORTS = (
     "APIConnectionError",
     "APIError",
+    "APIResponseTooLargeError",
+    "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
     "AuthenticationError",
