@@ -90,6 +90,7 @@ class FaultServer:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._hits: Counter[str] = Counter()
+        self._busy: Counter[str] = Counter()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -125,6 +126,11 @@ class FaultServer:
         with self._lock:
             return self._hits[base]
 
+    def busy(self, base: str) -> int:
+        """How many requests for a base path are being answered (or held) right now."""
+        with self._lock:
+            return self._busy[base]
+
     def reset(self) -> None:
         with self._lock:
             self._hits.clear()
@@ -133,6 +139,10 @@ class FaultServer:
         with self._lock:
             self._hits[base] += 1
             return self._hits[base]
+
+    def _set_busy(self, base: str, change: int) -> None:
+        with self._lock:
+            self._busy[base] += change
 
     def _all_hits(self) -> dict[str, int]:
         with self._lock:
@@ -183,7 +193,11 @@ class _Handler(BaseHTTPRequestHandler):
         if scenario is None:
             message = f"unknown scenario {name!r}; known: {', '.join(sorted(SCENARIOS))}"
             return self._answer(404, json.dumps({"error": {"message": message}}).encode())
-        scenario(self, argument, hit)
+        self.faults._set_busy(base, +1)
+        try:
+            scenario(self, argument, hit)
+        finally:
+            self.faults._set_busy(base, -1)
 
     # --- building blocks ----------------------------------------------------------------------------
 

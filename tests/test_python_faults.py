@@ -31,7 +31,7 @@ DEFAULT_LIMIT = 32 * 1024 * 1024
 
 
 def client_of(server: FaultServer, base: str, **options: float) -> og.Client:
-    settings: dict[str, float] = {"timeout": 1.0, "max_retries": 0, **options}
+    settings: dict[str, float] = {"timeout": 10.0, "max_retries": 0, **options}
     return og.Client(api_key="sk-test", base_url=server.url + base, **settings)
 
 
@@ -52,14 +52,14 @@ def quick_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_a_server_that_never_answers_times_out(fault_server: FaultServer) -> None:
     with pytest.raises(og.APITimeoutError) as caught:
-        validate(client_of(fault_server, "/never-answers"))
+        validate(client_of(fault_server, "/never-answers", timeout=1.0))
     assert_own_error(caught.value)
 
 
 def test_a_body_dripped_a_byte_at_a_time_times_out(fault_server: FaultServer) -> None:
     # one byte every 100 ms: no single read waits as long as the timeout, the whole body takes ~10 s
     with pytest.raises(og.APITimeoutError) as caught:
-        validate(client_of(fault_server, "/slow-drip/100"))
+        validate(client_of(fault_server, "/slow-drip/100", timeout=1.0))
     assert_own_error(caught.value)
 
 
@@ -67,7 +67,7 @@ def test_a_timed_out_drip_is_retried_and_each_attempt_has_its_own_deadline(
     fault_server: FaultServer,
 ) -> None:
     with pytest.raises(og.APITimeoutError):
-        validate(client_of(fault_server, "/slow-drip/100/retried", max_retries=1))
+        validate(client_of(fault_server, "/slow-drip/100/retried", timeout=1.0, max_retries=1))
     assert fault_server.hits("/slow-drip/100/retried") == 2
 
 

@@ -36,13 +36,13 @@ func faultURL(t *testing.T) string {
 	return url
 }
 
-// faultClient is a client of one scenario: a one-second timeout and no retries unless opts say otherwise.
+// faultClient is a client of one scenario: a 10 s timeout and no retries unless opts say otherwise.
 func faultClient(t *testing.T, base string, opts ...option.RequestOption) openai.Client {
 	t.Helper()
 	return openai.NewClient(append([]option.RequestOption{
 		option.WithBaseURL(faultURL(t) + base),
 		option.WithAPIKey("sk-test"),
-		option.WithRequestTimeout(time.Second),
+		option.WithRequestTimeout(10 * time.Second),
 		option.WithMaxRetries(0),
 	}, opts...)...)
 }
@@ -77,7 +77,7 @@ func asConnectionError(t *testing.T, err error) *openai.ConnectionError {
 }
 
 func TestANeverAnsweringServerTimesOut(t *testing.T) {
-	_, err := validate(faultClient(t, "/never-answers"))
+	_, err := validate(faultClient(t, "/never-answers", option.WithRequestTimeout(time.Second)))
 	if connErr := asConnectionError(t, err); !connErr.Timeout() || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want a timeout", err)
 	}
@@ -86,7 +86,7 @@ func TestANeverAnsweringServerTimesOut(t *testing.T) {
 func TestADrippedBodyTimesOut(t *testing.T) {
 	// one byte every 100 ms: the whole body would take ~10 s
 	base := uniqueBase("/slow-drip/100", t)
-	_, err := validate(faultClient(t, base, option.WithMaxRetries(1)))
+	_, err := validate(faultClient(t, base, option.WithRequestTimeout(time.Second), option.WithMaxRetries(1)))
 	if connErr := asConnectionError(t, err); !connErr.Timeout() {
 		t.Fatalf("err = %v, want a timeout", err)
 	}

@@ -15,7 +15,7 @@ class FaultsTest < GradersTest
   HANG_GUARD = 60
 
   def fault_client(base, **options)
-    OpenAI::Client.new(api_key: "sk-test", base_url: "#{Faults::URL}#{base}", timeout: 1, max_retries: 0, **options)
+    OpenAI::Client.new(api_key: "sk-test", base_url: "#{Faults::URL}#{base}", timeout: 10, max_retries: 0, **options)
   end
 
   def validate(client)
@@ -31,13 +31,13 @@ class FaultsTest < GradersTest
   end
 
   def test_a_server_that_never_answers_times_out
-    assert_gem_error(OpenAI::Errors::APITimeoutError, fault_client("/never-answers"))
+    assert_gem_error(OpenAI::Errors::APITimeoutError, fault_client("/never-answers", timeout: 1))
   end
 
   def test_a_body_dripped_a_byte_at_a_time_times_out
     # one byte every 100 ms: no read waits as long as the timeout, the whole body would take ~10 s
     base = unique("/slow-drip/100")
-    assert_gem_error(OpenAI::Errors::APITimeoutError, fault_client(base, max_retries: 1))
+    assert_gem_error(OpenAI::Errors::APITimeoutError, fault_client(base, timeout: 1, max_retries: 1))
     assert_equal 2, Faults.hits(base), "each attempt has its own deadline"
   end
 

@@ -182,8 +182,9 @@ class Client:
         try:
             result = outcome.get(timeout=self.timeout)
         except queue.Empty:
-            abandoned.set()
             raise APITimeoutError(request=request) from None
+        finally:
+            abandoned.set()  # past the deadline, or the caller was interrupted; moot once it is done
         if isinstance(result, BaseException):
             raise result
         return result

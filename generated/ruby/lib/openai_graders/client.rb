@@ -108,14 +108,15 @@ module OpenAIGraders
         Thread.current.report_on_exception = false # join raises its error again, in the caller's thread
         send_request(method, uri, payload, url)
       end
-      return worker.value if worker.join(@timeout)
+      raise Errors::APITimeoutError.new(url: url) unless worker.join(@timeout)
 
-      worker.kill # its ensure blocks close the connection
-      raise Errors::APITimeoutError.new(url: url)
+      worker.value
     rescue *TIMEOUT_ERRORS
       raise Errors::APITimeoutError.new(url: url)
     rescue *CONNECTION_ERRORS => e
       raise Errors::APIConnectionError.new("Connection error: #{e.message} (#{e.class})", url: url)
+    ensure
+      worker&.kill # past the deadline, or the caller was interrupted: its ensure blocks close the connection
     end
 
     # The answer and its body's text, at most @max_response_bytes of it.

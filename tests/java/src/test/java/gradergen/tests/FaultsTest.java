@@ -42,7 +42,7 @@ class FaultsTest {
         return OpenAIClient.builder()
             .apiKey("sk-test")
             .baseUrl(FaultApi.url() + base)
-            .timeout(Duration.ofSeconds(1))
+            .timeout(Duration.ofSeconds(10))
             .maxRetries(0);
     }
 
@@ -68,14 +68,14 @@ class FaultsTest {
 
     @Test
     void aServerThatNeverAnswersTimesOut() {
-        assertFails(OpenAITimeoutException.class, client("/never-answers"));
+        assertFails(OpenAITimeoutException.class, client("/never-answers").timeout(Duration.ofSeconds(1)));
     }
 
     @Test
     void aBodyDrippedAByteAtATimeTimesOut() {
         // one byte every 100 ms: the whole body would take ~10 s; HttpClient's own timeout stops at the headers
         String base = unique("/slow-drip/100");
-        assertFails(OpenAITimeoutException.class, client(base).maxRetries(1));
+        assertFails(OpenAITimeoutException.class, client(base).timeout(Duration.ofSeconds(1)).maxRetries(1));
         assertEquals(2, FaultApi.hits(base), "each attempt has its own deadline");
     }
 
