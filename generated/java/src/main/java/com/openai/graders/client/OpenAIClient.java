@@ -203,10 +203,14 @@ public final class OpenAIClient {
          *
          * <p>{@code POST /fine_tuning/alpha/graders/run}
          *
-         * @throws OpenAIServiceException if the API answers with an error status (a subclass names it)
-         * @throws OpenAIIoException if no complete answer came, even after the retries
-         * @throws OpenAIResponseTooLargeException if the answer's body is larger than the size limit
-         * @throws OpenAIInvalidDataException if the answer does not fit {@code GraderRunResponse}
+         * @throws com.openai.graders.errors.OpenAIServiceException
+         *     if the API answers with an error status (a subclass names it)
+         * @throws com.openai.graders.errors.OpenAIIoException
+         *     if no complete answer came, even after the retries
+         * @throws com.openai.graders.errors.OpenAIResponseTooLargeException
+         *     if the answer's body is larger than the size limit
+         * @throws com.openai.graders.errors.OpenAIInvalidDataException
+         *     if the answer does not fit {@code GraderRunResponse}
          */
         public GraderRunResponse run(GraderRunParams params) {
             Objects.requireNonNull(params, "params");
@@ -218,10 +222,14 @@ public final class OpenAIClient {
          *
          * <p>{@code POST /fine_tuning/alpha/graders/validate}
          *
-         * @throws OpenAIServiceException if the API answers with an error status (a subclass names it)
-         * @throws OpenAIIoException if no complete answer came, even after the retries
-         * @throws OpenAIResponseTooLargeException if the answer's body is larger than the size limit
-         * @throws OpenAIInvalidDataException if the answer does not fit {@code GraderValidateResponse}
+         * @throws com.openai.graders.errors.OpenAIServiceException
+         *     if the API answers with an error status (a subclass names it)
+         * @throws com.openai.graders.errors.OpenAIIoException
+         *     if no complete answer came, even after the retries
+         * @throws com.openai.graders.errors.OpenAIResponseTooLargeException
+         *     if the answer's body is larger than the size limit
+         * @throws com.openai.graders.errors.OpenAIInvalidDataException
+         *     if the answer does not fit {@code GraderValidateResponse}
          */
         public GraderValidateResponse validate(GraderValidateParams params) {
             Objects.requireNonNull(params, "params");
