@@ -7,6 +7,7 @@ A test that hangs fails at its pytest-timeout; none of them measures time beyond
 from __future__ import annotations
 
 import json
+import time
 
 import httpx
 import pydantic
@@ -69,6 +70,18 @@ def test_a_timed_out_drip_is_retried_and_each_attempt_has_its_own_deadline(
     with pytest.raises(og.APITimeoutError):
         validate(client_of(fault_server, "/slow-drip/100/retried", timeout=1.0, max_retries=1))
     assert fault_server.hits("/slow-drip/100/retried") == 2
+
+
+def test_a_timed_out_attempt_hangs_up(fault_server: FaultServer) -> None:
+    """The worker left behind at the deadline stops at its next chunk and closes the connection."""
+    base = "/slow-drip/100/hang-up"
+    with pytest.raises(og.APITimeoutError):
+        validate(client_of(fault_server, base, timeout=1.0))
+    for _ in range(100):
+        if fault_server.busy(base) == 0:
+            break
+        time.sleep(0.05)
+    assert fault_server.busy(base) == 0, "the server is still dripping to the abandoned attempt"
 
 
 def test_a_drip_that_ends_within_the_timeout_succeeds(fault_server: FaultServer) -> None:
