@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
+from fault_server import FaultServer
 from harness import (
     FIXTURES,
     GENERATED,
@@ -71,6 +72,17 @@ GO_TESTS = [
     "TestRunScoreModelText",
     "TestRunScoreModelImage",
     "TestRunScoreModelAudio",
+    "TestANeverAnsweringServerTimesOut",
+    "TestADrippedBodyTimesOut",
+    "TestADripThatEndsInTimeSucceeds",
+    "TestAResetMidBodyIsAConnectionError",
+    "TestInvalidJSONIsAnInvalidResponseError",
+    "TestTheWrongShapeIsAnInvalidResponseError",
+    "TestAnOversizedBodyIsRefusedAtTheDefaultLimit",
+    "TestTheLimitIsConfigurableAndInclusive",
+    "TestAStringOf25MBParses",
+    "TestAHugeRetryAfterIsCapped",
+    "TestAnHTMLErrorPageIsABadRequest",
 ]
 """Every test function in tests/go; test_the_go_suite_is_listed_here keeps the list complete."""
 
@@ -280,9 +292,11 @@ def test_the_go_suite_is_listed_here(go_suite: Path) -> None:
 
 
 @pytest.mark.parametrize("name", GO_TESTS)
-def test_go(name: str, go_suite: Path, mock_server: MockServer) -> None:
-    result = go_run([str(go_suite), "-test.run", f"^{name}$", "-test.count=1", "-test.v"],
-                    MOCK_URL=mock_server.url, GRADERGEN_FIXTURES=str(FIXTURES))
+def test_go(name: str, go_suite: Path, mock_server: MockServer, fault_server: FaultServer) -> None:
+    # -test.timeout: a client that hangs on the fault server fails its test instead of the session
+    command = [str(go_suite), "-test.run", f"^{name}$", "-test.count=1", "-test.v", "-test.timeout=90s"]
+    result = go_run(command,
+                    MOCK_URL=mock_server.url, FAULT_URL=fault_server.url, GRADERGEN_FIXTURES=str(FIXTURES))
     must(result, name)
     assert f"--- PASS: {name} " in result.stdout
 

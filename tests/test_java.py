@@ -27,6 +27,7 @@ import yaml
 
 from gradergen.generate import load_ir
 
+from fault_server import FaultServer
 from harness import FIXTURES, ROOT, SPEC, fixture_index, gradergen, require_tool
 from mock_server import MockServer
 
@@ -170,7 +171,11 @@ def reactor_pom(directory: Path, modules: list[Path]) -> Path:
 
 
 @pytest.fixture(scope="session")
-def maven(tmp_path_factory: pytest.TempPathFactory, mock_server_session: MockServer) -> Iterator[MavenRun]:
+def maven(
+    tmp_path_factory: pytest.TempPathFactory,
+    mock_server_session: MockServer,
+    fault_server_session: FaultServer,
+) -> Iterator[MavenRun]:
     mvn = require_tool("mvn")
     require_tool("java")
     require_tool("javac")
@@ -206,6 +211,7 @@ def maven(tmp_path_factory: pytest.TempPathFactory, mock_server_session: MockSer
     env = {
         **os.environ,
         "MOCK_URL": mock_server_session.url,
+        "FAULT_URL": fault_server_session.url,
         "OPENAI_BASE_URL": mock_server_session.url,
         "OPENAI_API_KEY": "sk-mock-java",
     }
@@ -254,6 +260,7 @@ def test_junit_suite_is_collected() -> None:
         "BuilderTest",
         "ClientTest",
         "DocumentedExamplesTest",
+        "FaultsTest",
         "FixtureRoundTripTest",
         "ForwardCompatibilityTest",
     }

@@ -125,6 +125,21 @@ def test_unreachable_server_is_a_clear_error(tmp_path: Path) -> None:
     assert "Connection error" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [
+        ("--timeout", "0", "must be more than 0 seconds"),
+        ("--timeout", "soon", "not a number of seconds"),
+        ("--max-retries", "-1", "must be 0 or more"),
+    ],
+)
+def test_bad_connection_flags_are_usage_errors(flag: str, value: str, message: str) -> None:
+    args = ["fine-tuning:alpha:graders", "validate", "--grader", "{type: python}", "--api-key", "k"]
+    result = gradergen_api([*args, flag, value], "http://127.0.0.1:9/v1")
+    assert result.returncode == 2
+    assert f"argument {flag}: {message}" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_help_lists_the_flags() -> None:
     result = gradergen_api(["fine-tuning:alpha:graders", "run", "--help"], None)
     assert result.returncode == 0

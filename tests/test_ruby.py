@@ -20,6 +20,7 @@ from gradergen.ir.model import IR
 from gradergen.naming.base import apply_naming
 from gradergen.naming.ruby import TABLE, require_path, ruby_string, ruby_symbol
 
+from fault_server import FaultServer
 from harness import FIXTURES, ROOT, SPEC, gradergen, json_equal, load_fixture, require_tool
 from mock_server import MockServer
 
@@ -67,8 +68,13 @@ def gem(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return generate(tmp_path_factory.mktemp("ruby") / "openai", "--ruby-module", "OpenAI")
 
 
-def suite_env(gem: Path, server: MockServer) -> dict[str, str]:
-    return {"GRADERS_LIB": str(gem / "lib"), "FIXTURES": str(FIXTURES), "MOCK_URL": server.url}
+def suite_env(gem: Path, server: MockServer, faults: FaultServer) -> dict[str, str]:
+    return {
+        "GRADERS_LIB": str(gem / "lib"),
+        "FIXTURES": str(FIXTURES),
+        "MOCK_URL": server.url,
+        "FAULT_URL": faults.url,
+    }
 
 
 # ----------------------------------------------------------------------------- the generated files
@@ -126,9 +132,11 @@ def test_rbs_signatures_are_valid(gem: Path) -> None:
     succeeded(result)
 
 
-def test_rbs_signatures_match_what_the_code_takes_and_returns(gem: Path, mock_server: MockServer) -> None:
+def test_rbs_signatures_match_what_the_code_takes_and_returns(
+    gem: Path, mock_server: MockServer, fault_server: FaultServer
+) -> None:
     env = {
-        **suite_env(gem, mock_server),
+        **suite_env(gem, mock_server, fault_server),
         "RBS_TEST_TARGET": "OpenAI::*",
         "RBS_TEST_OPT": f"-I {gem / 'sig'}",
         "RBS_TEST_LOGLEVEL": "error",
@@ -142,8 +150,9 @@ def test_rbs_signatures_match_what_the_code_takes_and_returns(gem: Path, mock_se
 
 # ----------------------------------------------------------------------------- minitest suites
 @pytest.mark.parametrize("suite", sorted(p.name for p in RUBY_TESTS.glob("*_test.rb")))
-def test_minitest_suite(suite: str, gem: Path, mock_server: MockServer) -> None:
-    result = ruby("-w", "-I", str(RUBY_TESTS), str(RUBY_TESTS / suite), env=suite_env(gem, mock_server))
+def test_minitest_suite(suite: str, gem: Path, mock_server: MockServer, fault_server: FaultServer) -> None:
+    env = suite_env(gem, mock_server, fault_server)
+    result = ruby("-w", "-I", str(RUBY_TESTS), str(RUBY_TESTS / suite), env=env)
     output = succeeded(result)
     assert re.search(r"\d+ runs, \d+ assertions, 0 failures, 0 errors, 0 skips", output), output
     assert result.stderr == "", "the suite runs under ruby -w without a warning"
@@ -152,6 +161,7 @@ def test_minitest_suite(suite: str, gem: Path, mock_server: MockServer) -> None:
 def test_every_minitest_file_is_run() -> None:
     assert {p.name for p in RUBY_TESTS.glob("*_test.rb")} == {
         "client_test.rb",
+        "faults_test.rb",
         "fixtures_test.rb",
         "forward_compat_test.rb",
         "models_test.rb",

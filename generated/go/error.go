@@ -3,8 +3,11 @@
 package graders
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 )
@@ -74,3 +77,61 @@ func newError(method, url string, status int, header http.Header, body []byte) *
 	}
 	return e
 }
+
+// ConnectionError is a request that got no complete answer, even after the retries: connecting failed,
+// the connection broke, or the attempt ran past its timeout (see Timeout). Err is the cause; errors.Is
+// finds context.DeadlineExceeded in it after a timeout.
+type ConnectionError struct {
+	// Method and URL are those of the request.
+	Method, URL string
+	// Err is what went wrong.
+	Err error
+}
+
+func (e *ConnectionError) Error() string {
+	if e.Timeout() {
+		return fmt.Sprintf("graders: %s %s: no answer within the request timeout: %v", e.Method, e.URL, e.Err)
+	}
+	return fmt.Sprintf("graders: %s %s: connection error: %v", e.Method, e.URL, e.Err)
+}
+
+func (e *ConnectionError) Unwrap() error { return e.Err }
+
+// Timeout reports whether the last attempt ran past the request timeout.
+func (e *ConnectionError) Timeout() bool {
+	var netErr net.Error
+	return errors.Is(e.Err, context.DeadlineExceeded) || (errors.As(e.Err, &netErr) && netErr.Timeout())
+}
+
+// ResponseTooLargeError is an answer whose body is larger than the request's limit
+// (option.WithMaxResponseBytes, 32 MiB by default); reading stopped at the limit.
+type ResponseTooLargeError struct {
+	// Method and URL are those of the request.
+	Method, URL string
+	// StatusCode is the HTTP status of the answer.
+	StatusCode int
+	// Limit is the largest body the request would read, in bytes.
+	Limit int64
+}
+
+func (e *ResponseTooLargeError) Error() string {
+	return fmt.Sprintf("graders: %s %s: the answer (HTTP %d) is larger than the limit of %d bytes", e.Method, e.URL, e.StatusCode, e.Limit)
+}
+
+// InvalidResponseError is a 2XX answer whose body is not the JSON the operation returns.
+type InvalidResponseError struct {
+	// Method and URL are those of the request.
+	Method, URL string
+	// StatusCode is the HTTP status of the answer.
+	StatusCode int
+	// Body is the answer's body as received.
+	Body []byte
+	// Err is what decoding reported.
+	Err error
+}
+
+func (e *InvalidResponseError) Error() string {
+	return fmt.Sprintf("graders: %s %s: the answer (HTTP %d) is not the expected JSON: %v", e.Method, e.URL, e.StatusCode, e.Err)
+}
+
+func (e *InvalidResponseError) Unwrap() error { return e.Err }

@@ -24,8 +24,13 @@ const DefaultBaseURL = "https://api.openai.com/v1"
 // DefaultMaxRetries is how often a failed attempt is retried unless option.WithMaxRetries says otherwise.
 const DefaultMaxRetries = 2
 
-// DefaultRequestTimeout bounds each attempt unless option.WithRequestTimeout says otherwise.
+// DefaultRequestTimeout bounds each attempt, from connecting to the last byte of the answer, unless
+// option.WithRequestTimeout says otherwise.
 const DefaultRequestTimeout = 10 * time.Minute
+
+// DefaultMaxResponseBytes is the largest answer body (as decoded) a request reads unless
+// option.WithMaxResponseBytes says otherwise.
+const DefaultMaxResponseBytes = 32 << 20
 
 // maxRetryAfter is the longest wait the API may ask for before a retry; longer ones fall back to backoff.
 const maxRetryAfter = time.Minute
@@ -33,10 +38,11 @@ const maxRetryAfter = time.Minute
 // newRequestConfig applies the defaults, then the client's options, then the call's.
 func newRequestConfig(client, call []option.RequestOption) (*option.RequestConfig, error) {
 	cfg := &option.RequestConfig{
-		BaseURL:        DefaultBaseURL,
-		RequestTimeout: DefaultRequestTimeout,
-		MaxRetries:     DefaultMaxRetries,
-		HTTPClient:     http.DefaultClient,
+		BaseURL:          DefaultBaseURL,
+		RequestTimeout:   DefaultRequestTimeout,
+		MaxResponseBytes: DefaultMaxResponseBytes,
+		MaxRetries:       DefaultMaxRetries,
+		HTTPClient:       http.DefaultClient,
 	}
 	for _, apply := range slices.Concat(client, call) {
 		if err := apply(cfg); err != nil {
@@ -50,7 +56,9 @@ func newRequestConfig(client, call []option.RequestOption) (*option.RequestConfi
 }
 
 // do sends body as JSON to path and decodes a 2XX answer into out. It retries after connection errors,
-// timeouts and the statuses retryable reports, waiting longer each time.
+// timeouts and the statuses retryable reports, waiting longer each time. Its errors are an *Error (an
+// error status), a *ConnectionError, a *ResponseTooLargeError or an *InvalidResponseError; or the
+// context's own error once ctx is done.
 func do(ctx context.Context, method, path string, body, out any, client, call []option.RequestOption) error {
 	cfg, err := newRequestConfig(client, call)
 	if err != nil {
@@ -65,16 +73,21 @@ func do(ctx context.Context, method, path string, body, out any, client, call []
 		status, header, answer, err := send(ctx, cfg, method, url, payload)
 		if err == nil && status >= 200 && status < 300 {
 			if err := json.Unmarshal(answer, out); err != nil {
-				return fmt.Errorf("graders: %s %s: decoding the answer: %w", method, url, err)
+				return &InvalidResponseError{Method: method, URL: url, StatusCode: status, Body: answer, Err: err}
 			}
 			return nil
 		}
 		if ctx.Err() != nil {
 			return fmt.Errorf("graders: %s %s: %w", method, url, context.Cause(ctx))
 		}
+		var tooLarge *ResponseTooLargeError
+		if errors.As(err, &tooLarge) { // the same answer would come again: no retry
+			tooLarge.Method, tooLarge.URL = method, url
+			return tooLarge
+		}
 		if attempt >= cfg.MaxRetries || (err == nil && !retryable(status)) {
 			if err != nil {
-				return fmt.Errorf("graders: %s %s: %w", method, url, err)
+				return &ConnectionError{Method: method, URL: url, Err: err}
 			}
 			return newError(method, url, status, header, answer)
 		}
@@ -87,7 +100,8 @@ func do(ctx context.Context, method, path string, body, out any, client, call []
 	}
 }
 
-// send makes one attempt and reads the whole answer within the attempt's timeout.
+// send makes one attempt and reads the whole answer, at most cfg.MaxResponseBytes of it, within the
+// attempt's timeout: the context's deadline covers reading the body too.
 func send(ctx context.Context, cfg *option.RequestConfig, method, url string, payload []byte) (int, http.Header, []byte, error) {
 	if cfg.RequestTimeout > 0 {
 		var cancel context.CancelFunc
@@ -109,9 +123,16 @@ func send(ctx context.Context, cfg *option.RequestConfig, method, url string, pa
 		return 0, nil, nil, err
 	}
 	defer resp.Body.Close()
-	answer, err := io.ReadAll(resp.Body)
+	limit := cfg.MaxResponseBytes
+	if resp.ContentLength > limit { // -1 when unknown, or when the transport decompresses the body
+		return 0, nil, nil, &ResponseTooLargeError{StatusCode: resp.StatusCode, Limit: limit}
+	}
+	answer, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
 		return 0, nil, nil, err
+	}
+	if int64(len(answer)) > limit {
+		return 0, nil, nil, &ResponseTooLargeError{StatusCode: resp.StatusCode, Limit: limit}
 	}
 	return resp.StatusCode, resp.Header, answer, nil
 }

@@ -39,3 +39,11 @@ module Mock
     raise "mock control #{path} failed: #{response.code} #{response.body}" unless response.is_a?(Net::HTTPSuccess)
   end
 end
+
+# The fault server (tests/fault_server.py, at FAULT_URL): a base URL per scenario, and its hit counts.
+module Faults
+  URL = ENV.fetch("FAULT_URL")
+
+  # How many API requests came for a base path such as "/reset-mid-body/tag".
+  def self.hits(base) = JSON.parse(Net::HTTP.get(URI("#{URL}/__fault/hits"))).fetch(base, 0)
+end

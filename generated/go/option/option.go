@@ -20,8 +20,12 @@ type RequestConfig struct {
 	APIKey string
 	// BaseURL is the API's root, such as "https://api.openai.com/v1"; operation paths are appended to it.
 	BaseURL string
-	// RequestTimeout bounds each attempt, including reading the answer; zero means no bound.
+	// RequestTimeout bounds each attempt, from connecting to the last byte of the answer; zero means no
+	// bound.
 	RequestTimeout time.Duration
+	// MaxResponseBytes is the largest answer body (as decoded) a request reads; a larger one fails with a
+	// *ResponseTooLargeError.
+	MaxResponseBytes int64
 	// MaxRetries is how often a failed attempt is retried: after a connection error or timeout, or an
 	// answer of 408, 409, 429 or 5XX.
 	MaxRetries int
@@ -57,13 +61,26 @@ func WithBaseURL(base string) RequestOption {
 	}
 }
 
-// WithRequestTimeout bounds each attempt of a request; zero means no bound.
+// WithRequestTimeout bounds each attempt of a request, from connecting to the last byte of the answer;
+// zero means no bound.
 func WithRequestTimeout(d time.Duration) RequestOption {
 	return func(c *RequestConfig) error {
 		if d < 0 {
 			return fmt.Errorf("option: WithRequestTimeout(%v): the timeout cannot be negative", d)
 		}
 		c.RequestTimeout = d
+		return nil
+	}
+}
+
+// WithMaxResponseBytes sets the largest answer body (as decoded) to read; a larger one fails the request
+// with a *ResponseTooLargeError. The default is 32 MiB.
+func WithMaxResponseBytes(n int64) RequestOption {
+	return func(c *RequestConfig) error {
+		if n < 1 {
+			return fmt.Errorf("option: WithMaxResponseBytes(%d): the limit must be at least one byte", n)
+		}
+		c.MaxResponseBytes = n
 		return nil
 	}
 }

@@ -40,6 +40,8 @@ def help_string(text: str) -> str:
 RUNTIME_EXPORTS = (
     "APIConnectionError",
     "APIError",
+    "APIResponseTooLargeError",
+    "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
     "AuthenticationError",

@@ -6,6 +6,8 @@ from ._client import DEFAULT_BASE_URL, Client
 from ._exceptions import (
     APIConnectionError,
     APIError,
+    APIResponseTooLargeError,
+    APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
     AuthenticationError,
@@ -68,6 +70,8 @@ __all__ = [
     "NOT_GIVEN",
     "APIConnectionError",
     "APIError",
+    "APIResponseTooLargeError",
+    "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
     "AuthenticationError",

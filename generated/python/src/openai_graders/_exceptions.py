@@ -11,6 +11,8 @@ import httpx
 __all__ = [
     "APIConnectionError",
     "APIError",
+    "APIResponseTooLargeError",
+    "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
     "AuthenticationError",
@@ -52,6 +54,34 @@ class APITimeoutError(APIConnectionError):
 
     def __init__(self, *, request: httpx.Request | None = None) -> None:
         super().__init__("Request timed out.", request=request)
+
+
+class APIResponseTooLargeError(APIError):
+    """The answer's body was larger than the client's ``max_response_bytes``; reading it stopped there."""
+
+    def __init__(
+        self, *, limit: int, status_code: int, request: httpx.Request | None = None
+    ) -> None:
+        super().__init__(
+            f"The answer (HTTP {status_code}) is larger than the client's limit of {limit} bytes "
+            "(max_response_bytes).",
+            request=request,
+        )
+        self.limit = limit
+        self.status_code = status_code
+
+
+class APIResponseValidationError(APIError):
+    """The API answered with success, but not with the JSON the operation returns.
+
+    ``body`` is the answer's text as received.
+    """
+
+    def __init__(self, message: str, *, response: httpx.Response) -> None:
+        super().__init__(message, request=response.request)
+        self.status_code = response.status_code
+        self.body = response.text
+        self.response = response
 
 
 class APIStatusError(APIError):

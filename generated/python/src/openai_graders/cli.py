@@ -43,6 +43,26 @@ def _structured(flag: str) -> Callable[[str], Any]:
     return parse
 
 
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, not {text}")
+    return seconds
+
+
+def _count(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if count < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {text}")
+    return count
+
+
 def _add_connection_flags(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("connection")
     group.add_argument("--api-key", help="API key (default: $OPENAI_API_KEY)")
@@ -50,10 +70,10 @@ def _add_connection_flags(parser: argparse.ArgumentParser) -> None:
         "--base-url", help="API base URL (default: $OPENAI_BASE_URL or the public API)"
     )
     group.add_argument(
-        "--timeout", type=float, default=None, help="seconds to wait for each attempt"
+        "--timeout", type=_seconds, default=None, help="seconds each attempt may take, in all"
     )
     group.add_argument(
-        "--max-retries", type=int, default=None, help="retries after transient errors"
+        "--max-retries", type=_count, default=None, help="retries after transient errors"
     )
 
 

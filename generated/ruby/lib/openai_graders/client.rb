@@ -10,24 +10,30 @@ module OpenAIGraders
   #   client.fine_tuning.alpha.graders.validate(...)
   class Client
     DEFAULT_BASE_URL = "https://api.openai.com/v1"
-    # Seconds to wait for each attempt.
+    # Seconds one attempt may take, from connecting to the last byte of the answer.
     DEFAULT_TIMEOUT = 600.0
     DEFAULT_MAX_RETRIES = 2
+    # The largest answer body (as decoded), in bytes, that a request reads: 32 MiB.
+    DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
     # Besides these, every 5XX status is retried.
     RETRYABLE_STATUSES = [408, 409, 429].freeze
     TIMEOUT_ERRORS = [Net::OpenTimeout, Net::ReadTimeout, Net::WriteTimeout].freeze
     CONNECTION_ERRORS = [SystemCallError, IOError, SocketError, Net::HTTPBadResponse, OpenSSL::SSL::SSLError].freeze
     private_constant :TIMEOUT_ERRORS, :CONNECTION_ERRORS
 
-    attr_reader :base_url, :timeout, :max_retries
+    attr_reader :base_url, :timeout, :max_retries, :max_response_bytes
     attr_reader :fine_tuning
 
     # api_key:     the API key, sent as a bearer token; defaults to ENV["OPENAI_API_KEY"].
     # base_url:    defaults to ENV["OPENAI_BASE_URL"], then https://api.openai.com/v1.
-    # timeout:     seconds to wait for each attempt.
+    # timeout:     seconds each attempt may take, from connecting to the last byte of the answer; past it
+    #              the attempt ends with Errors::APITimeoutError (and is retried like one).
     # max_retries: how often to retry after a connection error, a timeout, or HTTP 408, 409, 429 or 5XX,
     #              waiting longer before each retry (or as long as the answer's Retry-After asks).
-    def initialize(api_key: nil, base_url: nil, timeout: DEFAULT_TIMEOUT, max_retries: DEFAULT_MAX_RETRIES)
+    # max_response_bytes: the largest answer body (as decoded) to read; a larger one raises
+    #              Errors::APIResponseTooLargeError.
+    def initialize(api_key: nil, base_url: nil, timeout: DEFAULT_TIMEOUT, max_retries: DEFAULT_MAX_RETRIES,
+                   max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES)
       @api_key = api_key || ENV.fetch("OPENAI_API_KEY", nil)
       if @api_key.nil? || @api_key.empty?
         raise ArgumentError, "No API key: pass api_key: to OpenAIGraders::Client.new or set OPENAI_API_KEY"
@@ -37,16 +43,19 @@ module OpenAIGraders
       @base_url = @base_url.chomp("/")
       @timeout = timeout
       @max_retries = max_retries
+      @max_response_bytes = max_response_bytes
       check_settings
       @fine_tuning = OpenAIGraders::Resources::FineTuning.new(self)
     end
 
     # Sends `body` (a model) as JSON and parses the answer as `response` (a model class), retrying where
-    # that is safe. Raises Errors::APIStatusError (a subclass per status) or Errors::APIConnectionError.
+    # that is safe. Raises Errors::APIStatusError (a subclass per status), Errors::APIConnectionError (no
+    # complete answer; Errors::APITimeoutError past the timeout), Errors::APIResponseTooLargeError or
+    # Errors::APIResponseValidationError (an answer that is not the expected JSON).
     def request(method, path, body:, response:)
       url = "#{@base_url}#{path}"
-      answer = with_retries(url) { send_request(method, URI(url), JSON.generate(body)) }
-      response.from_h(parse_json(answer.body, url))
+      answer, text = with_retries(url) { exchange(method, URI(url), JSON.generate(body), url) }
+      parse_answer(response, answer, text, url)
     end
 
     def inspect = "#<#{self.class.name} base_url=#{@base_url.inspect} timeout=#{@timeout} max_retries=#{@max_retries}>"
@@ -62,6 +71,9 @@ module OpenAIGraders
       unless @timeout.is_a?(Numeric) && @timeout.positive?
         raise ArgumentError, "timeout must be a positive number of seconds, got #{@timeout.inspect}"
       end
+      unless @max_response_bytes.is_a?(Integer) && @max_response_bytes.positive?
+        raise ArgumentError, "max_response_bytes must be an Integer, 1 or more, got #{@max_response_bytes.inspect}"
+      end
       return if @max_retries.is_a?(Integer) && @max_retries >= 0
 
       raise ArgumentError, "max_retries must be an Integer, 0 or more, got #{@max_retries.inspect}"
@@ -71,21 +83,15 @@ module OpenAIGraders
       attempt = 0
       loop do
         begin
-          answer = yield
-          return answer if answer.is_a?(Net::HTTPSuccess)
+          answer, text = yield
+          return [answer, text] if answer.is_a?(Net::HTTPSuccess)
 
-          error = status_error(answer, url)
+          error = status_error(answer, text, url)
           raise error if attempt >= @max_retries || !retryable?(answer.code.to_i)
 
           delay = retry_after(answer) || backoff(attempt)
-        rescue *TIMEOUT_ERRORS
-          raise Errors::APITimeoutError.new(url: url) if attempt >= @max_retries
-
-          delay = backoff(attempt)
-        rescue *CONNECTION_ERRORS => e
-          if attempt >= @max_retries
-            raise Errors::APIConnectionError.new("Connection error: #{e.message} (#{e.class})", url: url)
-          end
+        rescue Errors::APIConnectionError # and APITimeoutError
+          raise if attempt >= @max_retries
 
           delay = backoff(attempt)
         end
@@ -94,7 +100,27 @@ module OpenAIGraders
       end
     end
 
-    def send_request(method, uri, payload)
+    # One attempt, all of it within @timeout: connecting, the headers and the whole body. Net::HTTP's
+    # timeouts bound each read, not their sum, so a body sent a byte at a time would never time out; the
+    # exchange runs on a thread of its own instead, which is stopped at the deadline.
+    def exchange(method, uri, payload, url)
+      worker = Thread.new do
+        Thread.current.report_on_exception = false # join raises its error again, in the caller's thread
+        send_request(method, uri, payload, url)
+      end
+      raise Errors::APITimeoutError.new(url: url) unless worker.join(@timeout)
+
+      worker.value
+    rescue *TIMEOUT_ERRORS
+      raise Errors::APITimeoutError.new(url: url)
+    rescue *CONNECTION_ERRORS => e
+      raise Errors::APIConnectionError.new("Connection error: #{e.message} (#{e.class})", url: url)
+    ensure
+      worker&.kill # past the deadline, or the caller was interrupted: its ensure blocks close the connection
+    end
+
+    # The answer and its body's text, at most @max_response_bytes of it.
+    def send_request(method, uri, payload, url)
       http = Net::HTTP.new(uri.host, uri.port)
       http.use_ssl = uri.scheme == "https"
       http.open_timeout = http.read_timeout = http.write_timeout = @timeout
@@ -105,25 +131,55 @@ module OpenAIGraders
       request["Accept"] = "application/json"
       request["User-Agent"] = "openai_graders/#{VERSION} ruby/#{RUBY_VERSION}"
       request.body = payload
-      http.start { |connection| connection.request(request) }
+      text = nil
+      answer = http.start { |connection| connection.request(request) { |streamed| text = read_body(streamed, url) } }
+      [answer, text]
     end
 
-    def status_error(answer, url)
-      body = answer.body.to_s
+    def read_body(answer, url)
+      declared = answer["content-length"]
+      if answer["content-encoding"].nil? && declared&.match?(/\A\d+\z/) && declared.to_i > @max_response_bytes
+        raise too_large(answer, url)
+      end
+
+      text = String.new
+      answer.read_body do |chunk|
+        text << chunk
+        raise too_large(answer, url) if text.bytesize > @max_response_bytes
+      end
+      text.force_encoding(Encoding::UTF_8)
+    end
+
+    def too_large(answer, url)
+      Errors::APIResponseTooLargeError.new(status: answer.code.to_i, limit: @max_response_bytes, url: url)
+    end
+
+    def status_error(answer, text, url)
       parsed = begin
-        JSON.parse(body)
+        JSON.parse(text)
       rescue JSON::ParserError
-        body
+        text
       end
       Errors::APIStatusError.for(
         status: answer.code.to_i, body: parsed, url: url, request_id: answer["x-request-id"]
       )
     end
 
-    def parse_json(text, url)
-      JSON.parse(text.to_s)
-    rescue JSON::ParserError => e
-      raise Errors::APIError.new("The API answered with invalid JSON: #{e.message}", url: url)
+    def parse_answer(model, answer, text, url)
+      data = begin
+        JSON.parse(text)
+      rescue JSON::ParserError, EncodingError => e
+        raise invalid_answer("The API answered with invalid JSON: #{e.message}", answer, text, url)
+      end
+      begin
+        model.from_h(data)
+      rescue ArgumentError => e
+        raise invalid_answer("The answer is not a #{model.name}: #{e.message}", answer, text, url)
+      end
+    end
+
+    def invalid_answer(message, answer, text, url)
+      Errors::APIResponseValidationError.new(message, status: answer.code.to_i, body: text, url: url)
     end
 
     def retryable?(status) = RETRYABLE_STATUSES.include?(status) || status >= 500

@@ -35,6 +35,30 @@ module OpenAIGraders
       end
     end
 
+    # The API answered with success, but not with the JSON the operation returns. `body` is the answer's
+    # text as received.
+    class APIResponseValidationError < APIError
+      attr_reader :status, :body
+
+      def initialize(message, status:, body:, url: nil)
+        super(message, url: url)
+        @status = status
+        @body = body
+      end
+    end
+
+    # The answer's body was larger than the client's max_response_bytes; reading it stopped there.
+    class APIResponseTooLargeError < APIError
+      attr_reader :status, :limit
+
+      def initialize(status:, limit:, url: nil)
+        super("The answer (HTTP #{status}) is larger than the client's limit of #{limit} bytes " \
+              "(max_response_bytes).", url: url)
+        @status = status
+        @limit = limit
+      end
+    end
+
     # The API answered with a 4XX or 5XX status. `message` is the API's own message; `code`, `param` and
     # `type` come from its error envelope (`{"error": {"code", "message", "param", "type"}}`), nil where
     # the answer has none.

@@ -3,6 +3,7 @@
 package com.openai.graders.client;
 
 import com.openai.graders.core.ObjectMappers;
+import com.openai.graders.errors.OpenAIException;
 import com.openai.graders.errors.OpenAIInvalidDataException;
 import com.openai.graders.errors.OpenAIIoException;
 import com.openai.graders.errors.OpenAIServiceException;
@@ -17,9 +18,16 @@ import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
-/** Sends requests: authentication, timeouts, retries with backoff, and errors by status. */
+/**
+ * Sends requests: authentication, one deadline per attempt, retries with backoff, a bound on the size of
+ * an answer, and errors by status.
+ */
 final class HttpTransport {
     private static final String USER_AGENT = "openai-graders-java/1.0.0";
     private static final Duration INITIAL_BACKOFF = Duration.ofMillis(500);
@@ -31,13 +39,16 @@ final class HttpTransport {
     private final URI baseUrl;
     private final Duration timeout;
     private final int maxRetries;
+    private final long maxResponseBytes;
 
-    HttpTransport(HttpClient http, String apiKey, URI baseUrl, Duration timeout, int maxRetries) {
+    HttpTransport(HttpClient http, String apiKey, URI baseUrl, Duration timeout, int maxRetries,
+            long maxResponseBytes) {
         this.http = http;
         this.apiKey = apiKey;
         this.baseUrl = baseUrl;
         this.timeout = timeout;
         this.maxRetries = maxRetries;
+        this.maxResponseBytes = maxResponseBytes;
     }
 
     /** Sends {@code body} as JSON and reads the answer as a {@code responseType}. */
@@ -50,27 +61,26 @@ final class HttpTransport {
             .header("User-Agent", USER_AGENT)
             .method(method, HttpRequest.BodyPublishers.ofString(ObjectMappers.toJson(body), StandardCharsets.UTF_8))
             .build();
-        HttpResponse<String> response = sendWithRetries(request);
+        HttpResponse<byte[]> response = sendWithRetries(request);
         try {
-            return ObjectMappers.fromJson(response.body(), responseType);
+            return ObjectMappers.fromJson(text(response), responseType);
         } catch (OpenAIInvalidDataException e) {
             throw new OpenAIInvalidDataException("The answer to " + method + " " + path + ": " + e.getMessage(), e);
         }
     }
 
-    private HttpResponse<String> sendWithRetries(HttpRequest request) {
+    private HttpResponse<byte[]> sendWithRetries(HttpRequest request) {
         for (int attempt = 0; ; attempt++) {
             boolean lastAttempt = attempt >= maxRetries;
             Duration wait;
             try {
-                HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString(
-                        StandardCharsets.UTF_8));
+                HttpResponse<byte[]> response = exchange(request);
                 int status = response.statusCode();
                 if (status >= 200 && status < 300) {
                     return response;
                 }
                 if (lastAttempt || !retryable(status)) {
-                    throw OpenAIServiceException.of(status, response.headers(), response.body());
+                    throw OpenAIServiceException.of(status, response.headers(), text(response));
                 }
                 wait = retryAfter(response.headers()).orElse(backoff(attempt));
             } catch (HttpTimeoutException e) {
@@ -85,12 +95,39 @@ final class HttpTransport {
                         describe(request) + " failed after " + (attempt + 1) + " attempt(s): " + e, e);
                 }
                 wait = backoff(attempt);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new OpenAIIoException(describe(request) + " was interrupted", e);
             }
             sleep(wait, request);
         }
+    }
+
+    /**
+     * One attempt, all of it within the timeout: connecting, the headers and the whole body (at most
+     * {@code maxResponseBytes} of it). The request's own timeout covers only the wait for the headers.
+     */
+    private HttpResponse<byte[]> exchange(HttpRequest request) throws IOException {
+        CompletableFuture<HttpResponse<byte[]>> pending =
+            http.sendAsync(request, BoundedBody.handler(maxResponseBytes, describe(request)));
+        try {
+            return pending.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            pending.cancel(true); // closes the connection
+            throw new HttpTimeoutException("no complete answer within " + timeout);
+        } catch (InterruptedException e) {
+            pending.cancel(true);
+            Thread.currentThread().interrupt();
+            throw new OpenAIIoException(describe(request) + " was interrupted", e);
+        } catch (ExecutionException e) {
+            for (Throwable cause = e.getCause(); cause != null; cause = cause.getCause()) {
+                if (cause instanceof OpenAIException known) {
+                    throw known; // the body was too large
+                }
+            }
+            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+        }
+    }
+
+    private static String text(HttpResponse<byte[]> response) {
+        return new String(response.body(), StandardCharsets.UTF_8);
     }
 
     private static boolean retryable(int status) {

@@ -3,9 +3,6 @@
 package com.openai.graders.client;
 
 import com.openai.graders.errors.OpenAIException;
-import com.openai.graders.errors.OpenAIInvalidDataException;
-import com.openai.graders.errors.OpenAIIoException;
-import com.openai.graders.errors.OpenAIServiceException;
 import com.openai.graders.models.finetuning.alpha.graders.GraderRunParams;
 import com.openai.graders.models.finetuning.alpha.graders.GraderRunResponse;
 import com.openai.graders.models.finetuning.alpha.graders.GraderValidateParams;
@@ -24,17 +21,22 @@ import java.util.Objects;
  * GraderRunResponse response = client.fineTuning().alpha().graders().run(params);
  * }</pre>
  *
- * <p>Each call waits at most the timeout for an answer and is retried, {@link #DEFAULT_MAX_RETRIES} times
- * unless configured otherwise, after a connection error, a timeout, or HTTP 408, 409, 429 or 5XX. An error
- * status throws an {@code OpenAIServiceException} (a subclass per status), no answer an
- * {@code OpenAIIoException}.
+ * <p>Each attempt of a call may take the timeout, from connecting to the last byte of the answer, and is
+ * retried, {@link #DEFAULT_MAX_RETRIES} times unless configured otherwise, after a connection error, a
+ * timeout, or HTTP 408, 409, 429 or 5XX. An error status throws an {@code OpenAIServiceException} (a
+ * subclass per status), no complete answer an {@code OpenAIIoException} ({@code OpenAITimeoutException}
+ * after a timeout), a body over the size limit an {@code OpenAIResponseTooLargeException}, and an answer
+ * that is not the expected JSON an {@code OpenAIInvalidDataException}.
  */
 public final class OpenAIClient {
     /** Where requests go unless {@code baseUrl} or {@code OPENAI_BASE_URL} says otherwise. */
     public static final String DEFAULT_BASE_URL = "https://api.openai.com/v1";
 
-    /** How long one attempt may wait for an answer. */
+    /** How long one attempt may take, from connecting to the last byte of the answer. */
     public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(10);
+
+    /** The largest answer body, in bytes, that a call reads (32 MiB). */
+    public static final long DEFAULT_MAX_RESPONSE_BYTES = 32L * 1024 * 1024;
 
     /** How often a failed request is retried. */
     public static final int DEFAULT_MAX_RETRIES = 2;
@@ -66,6 +68,7 @@ public final class OpenAIClient {
         private String baseUrl;
         private Duration timeout = DEFAULT_TIMEOUT;
         private int maxRetries = DEFAULT_MAX_RETRIES;
+        private long maxResponseBytes = DEFAULT_MAX_RESPONSE_BYTES;
         private HttpClient httpClient;
 
         private Builder() {}
@@ -82,7 +85,10 @@ public final class OpenAIClient {
             return this;
         }
 
-        /** How long one attempt may wait for an answer; by default {@link #DEFAULT_TIMEOUT}. */
+        /**
+         * How long one attempt may take, from connecting to the last byte of the answer; by default
+         * {@link #DEFAULT_TIMEOUT}.
+         */
         public Builder timeout(Duration timeout) {
             if (timeout.isNegative() || timeout.isZero()) {
                 throw new IllegalArgumentException("timeout must be positive, not " + timeout);
@@ -97,6 +103,18 @@ public final class OpenAIClient {
                 throw new IllegalArgumentException("maxRetries must be 0 or more, not " + maxRetries);
             }
             this.maxRetries = maxRetries;
+            return this;
+        }
+
+        /**
+         * The largest answer body, in bytes, to read; a larger one throws an
+         * {@code OpenAIResponseTooLargeException}. By default {@link #DEFAULT_MAX_RESPONSE_BYTES}.
+         */
+        public Builder maxResponseBytes(long maxResponseBytes) {
+            if (maxResponseBytes < 1) {
+                throw new IllegalArgumentException("maxResponseBytes must be 1 or more, not " + maxResponseBytes);
+            }
+            this.maxResponseBytes = maxResponseBytes;
             return this;
         }
 
@@ -120,7 +138,7 @@ public final class OpenAIClient {
             String url = firstNonBlank(baseUrl, System.getenv("OPENAI_BASE_URL"));
             URI base = baseUri(url == null ? DEFAULT_BASE_URL : url);
             HttpClient http = httpClient != null ? httpClient : HttpClient.newBuilder().connectTimeout(timeout).build();
-            return new OpenAIClient(new HttpTransport(http, key, base, timeout, maxRetries));
+            return new OpenAIClient(new HttpTransport(http, key, base, timeout, maxRetries, maxResponseBytes));
         }
 
         private static URI baseUri(String url) {
@@ -185,9 +203,14 @@ public final class OpenAIClient {
          *
          * <p>{@code POST /fine_tuning/alpha/graders/run}
          *
-         * @throws OpenAIServiceException if the API answers with an error status (a subclass names it)
-         * @throws OpenAIIoException if the API cannot be reached, even after the retries
-         * @throws OpenAIInvalidDataException if the answer does not fit {@code GraderRunResponse}
+         * @throws com.openai.graders.errors.OpenAIServiceException
+         *     if the API answers with an error status (a subclass names it)
+         * @throws com.openai.graders.errors.OpenAIIoException
+         *     if no complete answer came, even after the retries
+         * @throws com.openai.graders.errors.OpenAIResponseTooLargeException
+         *     if the answer's body is larger than the size limit
+         * @throws com.openai.graders.errors.OpenAIInvalidDataException
+         *     if the answer does not fit {@code GraderRunResponse}
          */
         public GraderRunResponse run(GraderRunParams params) {
             Objects.requireNonNull(params, "params");
@@ -199,9 +222,14 @@ public final class OpenAIClient {
          *
          * <p>{@code POST /fine_tuning/alpha/graders/validate}
          *
-         * @throws OpenAIServiceException if the API answers with an error status (a subclass names it)
-         * @throws OpenAIIoException if the API cannot be reached, even after the retries
-         * @throws OpenAIInvalidDataException if the answer does not fit {@code GraderValidateResponse}
+         * @throws com.openai.graders.errors.OpenAIServiceException
+         *     if the API answers with an error status (a subclass names it)
+         * @throws com.openai.graders.errors.OpenAIIoException
+         *     if no complete answer came, even after the retries
+         * @throws com.openai.graders.errors.OpenAIResponseTooLargeException
+         *     if the answer's body is larger than the size limit
+         * @throws com.openai.graders.errors.OpenAIInvalidDataException
+         *     if the answer does not fit {@code GraderValidateResponse}
          */
         public GraderValidateResponse validate(GraderValidateParams params) {
             Objects.requireNonNull(params, "params");

@@ -2,7 +2,9 @@
 
 package com.openai.graders.core;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -10,7 +12,14 @@ import com.openai.graders.errors.OpenAIInvalidDataException;
 
 /** The JSON mapper the client uses, and shortcuts for reading and writing models. */
 public final class ObjectMappers {
-    private static final JsonMapper JSON_MAPPER = JsonMapper.builder()
+    // Strings and names as long as a document can hold: the client bounds the size of an answer instead
+    // (Jackson's own default of 20 MB would refuse strings the other bindings read).
+    private static final StreamReadConstraints UNBOUNDED_STRINGS = StreamReadConstraints.builder()
+        .maxStringLength(Integer.MAX_VALUE)
+        .maxNameLength(Integer.MAX_VALUE)
+        .build();
+    private static final JsonMapper JSON_MAPPER = JsonMapper.builder(
+            JsonFactory.builder().streamReadConstraints(UNBOUNDED_STRINGS).build())
         .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
         .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
         .build();
