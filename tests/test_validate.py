@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 import gradergen
-from gradergen.validation.formula import FormulaError, parse_formula
+from gradergen.language.formula import FormulaError, parse_formula
 from gradergen.validation.suggest import closest
 from gradergen.validation.templates import check_templates
 
@@ -357,7 +357,8 @@ def test_well_formed_templates(text: str) -> None:
         ("{{ sample[0] }}", "'sample' needs a variable"),
         ("{{ sample.output }}", "'output' is not a sample variable"),
         ("{{ item.a b }}", "unexpected 'b' at character 11"),
-        ("{{ item.list[-1] }}", "index [-1] at character 13 is not a whole number"),
+        ("{{ item.list[x] }}", "index [x] at character 13 is not a whole number"),
+        ("{{ item.list[1.5] }}", "index [1.5] at character 13 is not a whole number"),
         ("{{ item. }}", "empty key after '.' at character 8"),
         ("{{ {{ item.a }} }}", "contains another '{'"),
         ("ok }} {{ item.a }}", "'}}' at character 4 closes no '{{'"),
@@ -366,6 +367,11 @@ def test_well_formed_templates(text: str) -> None:
 def test_malformed_templates(text: str, message: str) -> None:
     issue, *_ = check_templates(text)
     assert message in issue.message
+
+
+@pytest.mark.parametrize("text", ["{{ item.list[-1] }}", "{{sample.output_tools[-1].function.arguments.x}}"])
+def test_negative_indexes_count_from_the_end(text: str) -> None:
+    assert check_templates(text) == ()
 
 
 def test_formula_names_and_errors() -> None:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
+from .engine import command as run_command
 from .errors import GradergenError
 from .options import Options
 from .resources import default_spec, languages
@@ -74,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _generate_parser(sub)
     validate_command.add_commands(sub)
+    run_command.add_commands(sub)
     sub.add_parser(
         "api",
         help="call the API (run or validate a grader)",
@@ -92,6 +94,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command in validate_command.COMMANDS:
         return validate_command.safely(args)
+    if args.command in run_command.COMMANDS:
+        return run_command.safely(args)
     try:
         if args.command == "generate":
             return _run_generate(args)

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from .formula import FormulaError, parse_formula
+from ..language.formula import FormulaError, parse_formula
 from .problem import Finding, Path
 from .pysource import check_source
 from .suggest import closest, did_you_mean

@@ -1,0 +1,167 @@
+"""What one grader made of one sample, and the `GraderRunResponse` it becomes.
+
+Every error flag the spec lists has a place here; a grader sets the flags of what went wrong and scores
+0, and nothing that goes wrong on a sample is ever an exception. A multi grader's outcome carries its
+sub-graders' rewards and merges their flags and token usage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..bindings import models
+
+FLAGS = (
+    "formula_parse_error",
+    "invalid_variable_error",
+    "model_grader_parse_error",
+    "model_grader_refusal_error",
+    "model_grader_server_error",
+    "other_error",
+    "python_grader_runtime_error",
+    "python_grader_server_error",
+    "sample_parse_error",
+    "truncated_observation_error",
+    "unresponsive_reward_error",
+)
+"""The boolean error fields of the response's metadata."""
+DETAILS = (
+    "model_grader_server_error_details",
+    "python_grader_runtime_error_details",
+    "python_grader_server_error_type",
+)
+"""The text fields that say more about a flag; null when it is not set."""
+
+
+@dataclass
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    cached_tokens: int = 0
+
+    def add(self, other: Usage) -> None:
+        self.prompt_tokens += other.prompt_tokens
+        self.completion_tokens += other.completion_tokens
+        self.total_tokens += other.total_tokens
+        self.cached_tokens += other.cached_tokens
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "total_tokens": self.total_tokens,
+            "completion_tokens": self.completion_tokens,
+            "cached_tokens": self.cached_tokens,
+        }
+
+
+@dataclass
+class Outcome:
+    reward: float = 0.0
+    errors: dict[str, bool] = field(default_factory=dict)
+    details: dict[str, str] = field(default_factory=dict)
+    usage: dict[str, Usage] = field(default_factory=dict)
+    """Token usage by the model that answered."""
+    sampled_model_name: str | None = None
+    sub_rewards: dict[str, float] = field(default_factory=dict)
+    scores: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    """What the engine wants a person to know (a quirk of a metric, a defaulted image); logged and
+    shown by `gradergen run --format text`, never part of the response."""
+
+    def fail(self, flag: str, detail: str | None = None, detail_field: str | None = None) -> Outcome:
+        """Set `flag` (and its detail), score 0."""
+        if flag not in FLAGS:
+            raise ValueError(f"unknown error flag {flag!r}")
+        self.errors[flag] = True
+        if detail is not None and detail_field is not None:
+            self.details.setdefault(detail_field, detail)
+        self.reward = 0.0
+        return self
+
+    @property
+    def failed(self) -> bool:
+        return any(self.errors.values())
+
+    def add_usage(self, model: str, usage: Usage) -> None:
+        self.usage.setdefault(model, Usage()).add(usage)
+
+    def absorb(self, key: str, sub: Outcome) -> None:
+        """Take in a multi grader's sub-grader: its reward by key, its flags, details and usage."""
+        self.sub_rewards[key] = sub.reward
+        for flag, value in sub.errors.items():
+            if value:
+                self.errors[flag] = True
+        for name, text in sub.details.items():
+            self.details.setdefault(name, text)
+        for model, usage in sub.usage.items():
+            self.add_usage(model, usage)
+        if sub.sampled_model_name and not self.sampled_model_name:
+            self.sampled_model_name = sub.sampled_model_name
+        self.notes.extend(f"{key}: {note}" for note in sub.notes)
+
+    def total_usage(self) -> Usage | None:
+        if not self.usage:
+            return None
+        total = Usage()
+        for usage in self.usage.values():
+            total.add(usage)
+        return total
+
+    def response(self, name: str, kind: str, execution_time: float) -> Any:
+        """The spec's GraderRunResponse, every metadata field set as the live service sets it."""
+        errors: dict[str, bool | str | None] = {flag: bool(self.errors.get(flag, False)) for flag in FLAGS}
+        errors.update({d: self.details.get(d) for d in DETAILS})
+        total = self.total_usage()
+        data: Mapping[str, Any] = {
+            "reward": float(self.reward),
+            "metadata": {
+                "name": name,
+                "type": kind,
+                "errors": errors,
+                "execution_time": execution_time,
+                "scores": dict(self.scores),
+                "token_usage": total.as_dict() if total is not None else None,
+                "sampled_model_name": self.sampled_model_name,
+            },
+            "sub_rewards": dict(self.sub_rewards),
+            "model_grader_token_usage_per_model": {m: u.as_dict() for m, u in self.usage.items()},
+        }
+        return models.GraderRunResponse.model_validate(data)
+
+
+ERROR_ORDER = (
+    "formula_parse_error",
+    "sample_parse_error",
+    "truncated_observation_error",
+    "unresponsive_reward_error",
+    "invalid_variable_error",
+    "other_error",
+    "python_grader_server_error",
+    "python_grader_server_error_type",
+    "python_grader_runtime_error",
+    "python_grader_runtime_error_details",
+    "model_grader_server_error",
+    "model_grader_refusal_error",
+    "model_grader_parse_error",
+    "model_grader_server_error_details",
+)
+"""The order the live service writes the error fields in (the 002 document)."""
+METADATA_ORDER = ("name", "type", "errors", "execution_time", "scores", "token_usage", "sampled_model_name")
+
+
+def as_json(response: Any) -> dict[str, Any]:
+    """A GraderRunResponse as the live service writes it: its fields in the service's order."""
+    data = response.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    metadata = data.get("metadata", {})
+    errors = metadata.get("errors", {})
+    ordered_errors = {k: errors[k] for k in ERROR_ORDER if k in errors} | errors
+    ordered_metadata = {k: metadata[k] for k in METADATA_ORDER if k in metadata} | metadata
+    ordered_metadata["errors"] = ordered_errors
+    out = {"reward": data.get("reward"), "metadata": ordered_metadata}
+    for key in ("sub_rewards", "model_grader_token_usage_per_model"):
+        if key in data:
+            out[key] = data[key]
+    return out | {k: v for k, v in data.items() if k not in out}
