@@ -180,7 +180,7 @@ def _apply(section: Any, values: Mapping[str, Any], where: str) -> Any:
         if key not in known:
             raise EngineError(f"{where}: unknown setting {key!r} (settings: {', '.join(sorted(known))})")
         expected = _TYPES[key]
-        if (isinstance(value, bool) and expected is not bool) or not isinstance(value, expected):
+        if not _has_type(value, expected):
             raise EngineError(f"{where}: {key} must be {_describe(expected)}, found {value!r}")
         if key in ("timeout",) and not value > 0:
             raise EngineError(f"{where}: timeout must be more than 0 seconds, found {value!r}")
@@ -198,6 +198,12 @@ def _apply(section: Any, values: Mapping[str, Any], where: str) -> Any:
             value = dict(value)
         changes[key] = float(value) if key == "timeout" else value
     return replace(section, **changes)
+
+
+def _has_type(value: Any, expected: type | tuple[type, ...]) -> bool:
+    if isinstance(value, bool) and expected is not bool:
+        return False
+    return isinstance(value, expected)
 
 
 def _describe(expected: type | tuple[type, ...]) -> str:
