@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 READY := $(VENV)/.ready
 GENERATOR_INPUTS := $(shell find spec templates generator -type f ! -name '*.pyc' ! -path '*/__pycache__/*' 2>/dev/null)
 
-.PHONY: all generate test check bench clean-venv
+.PHONY: all generate images test check bench clean-venv
 
 all: generate
 
@@ -23,7 +23,12 @@ generated/.stamp: $(READY) $(GENERATOR_INPUTS)
 
 generate: generated/.stamp
 
-test: $(READY)
+# The images python graders run in: built once (a few minutes), cached under ~/.cache/gradergen/images;
+# a current image makes this a no-op. Needs bubblewrap to sandbox graders, gcc to build scikit-bio.
+images: $(READY)
+	$(BIN)/gradergen image build 2025-05-08
+
+test: $(READY) images
 	$(BIN)/pytest tests
 
 check: $(READY)
@@ -31,9 +36,10 @@ check: $(READY)
 	$(BIN)/mypy
 	$(BIN)/openapi-spec-validator spec/graders.openapi.yaml
 
-bench: $(READY)
+bench: $(READY) images
 	$(BIN)/python bench/bench_generate.py
 	$(BIN)/python bench/bench_validate.py
+	$(BIN)/python bench/bench_python_graders.py
 
 clean-venv:
 	rm -rf $(VENV)

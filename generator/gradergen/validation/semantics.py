@@ -21,6 +21,9 @@ Hook = Callable[[Any], list[Finding]]
 
 IMAGE_DETAILS = ("high", "low", "auto")
 """InputImage.detail is typed as a string; its description lists these values."""
+PYTHON_IMAGE_TAGS = ("2025-05-08",)
+"""The python graders' image tags whose package set is documented; the first is the default, and the
+engine runs a grader with any other tag in it (`gradergen image build TAG` builds each)."""
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
@@ -61,10 +64,18 @@ def input_image(value: Any) -> list[Finding]:
 
 
 def python_grader(value: Any) -> list[Finding]:
-    source = value.get("source") if isinstance(value, dict) else None
-    if not isinstance(source, str):
+    if not isinstance(value, dict):
         return []
-    return [Finding(("source",), "error", "python", i.message, i.hint) for i in check_source(source)]
+    found: list[Finding] = []
+    source = value.get("source")
+    if isinstance(source, str):
+        found.extend(Finding(("source",), "error", "python", i.message, i.hint) for i in check_source(source))
+    tag = value.get("image_tag")
+    if isinstance(tag, str) and tag not in PYTHON_IMAGE_TAGS:
+        hint = did_you_mean(tag, PYTHON_IMAGE_TAGS) or f"known: {', '.join(PYTHON_IMAGE_TAGS)}"
+        message = f"{tag!r} is not a known image tag; it runs in {PYTHON_IMAGE_TAGS[0]}"
+        found.append(Finding(("image_tag",), "warning", "image-tag", message, hint))
+    return found
 
 
 def _is_number(x: Any) -> bool:

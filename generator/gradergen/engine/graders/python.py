@@ -9,7 +9,7 @@ ends sets python_grader_server_error with the type saying which.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..outcome import Outcome
@@ -44,9 +44,15 @@ class PythonGrader(Evaluator):
         sample, item = self._call(scope)
         return outcome_of(await services.sandbox().arun(self.source, sample, item, self.image))
 
+    def evaluate_many(self, scopes: Sequence[Scope], services: Services) -> list[Outcome]:
+        """Many samples at once: the sandbox sends them to its workers in batches."""
+        calls = [self._call(scope) for scope in scopes]
+        return [outcome_of(r) for r in services.sandbox().run_many(self.source, calls, self.image)]
+
 
 def outcome_of(result: PythonResult) -> Outcome:
     outcome = Outcome()
+    outcome.notes.extend(result.notes)
     if result.failure is None and result.value is not None:
         outcome.reward = result.value
         return outcome

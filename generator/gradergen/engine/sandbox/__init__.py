@@ -1,5 +1,6 @@
-"""Python graders run in a sandbox: the interface the engine uses. The sandbox itself (isolation,
-limits, the warm pool, the images) lives in this package's other modules."""
+"""Python graders run in a sandbox: the interface the engine uses. The sandbox itself lives in this
+package's other modules: `pool` (the warm workers), `isolation` (the ladder and the command that starts
+a worker), `worker` (what runs inside), `protocol`, `cgroups`, `seccomp` and `image` (the package sets)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ class PythonResult:
     value: float | None
     failure: Failure | None = None
     details: str | None = None
+    notes: tuple[str, ...] = ()
+    """What a person should know about how it ran (a grader's unknown image ran in the default one)."""
 
 
 class Sandbox(Protocol):

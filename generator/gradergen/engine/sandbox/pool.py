@@ -1,0 +1,561 @@
+"""SandboxPool: python graders run by warm sandboxed workers.
+
+Every call — from `run`, `run_many` or `arun`, from any thread — goes into one queue. A dispatcher
+thread owns the workers: it hands a waiting grader's calls to a worker in batches, reads each result
+as it comes, and keeps a watchdog on the call that is running. A worker serves one grader source for
+its whole life (another grader gets a fresh worker, so no grader sees another's data), at most
+`workers` of them run at once, and idle ones stay warm for their grader until the pool needs room.
+
+When a worker dies or hangs, the call it was running — and only that one — gets the failure
+(timeout, memory, crashed) with what is known; the rest of its batch goes to another worker. A worker
+that ends is replaced when there is work for it. Nothing a worker sends is trusted (protocol.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextlib
+import hashlib
+import itertools
+import json
+import logging
+import math
+import os
+import selectors
+import threading
+import time
+import weakref
+from collections import OrderedDict, deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from ...validation.semantics import PYTHON_IMAGE_TAGS
+from ..config import ISOLATION_LEVELS, Python
+from ..errors import EngineError
+from . import PythonResult
+from .image import WARM_IMPORTS, Image, require
+from .isolation import Limits, Machine, detect
+from .process import WorkerProcess
+from .protocol import ProtocolError, decode, fast_result, result_of
+
+log = logging.getLogger("gradergen.engine.sandbox")
+
+MAX_BATCH = 64
+"""Calls sent to a worker at once: enough to make the pipe's cost small, few enough that the calls of
+a big run spread over every worker."""
+REFILL_AT = MAX_BATCH // 2
+"""A busy worker is sent its next batch when this few of its calls are left, so that it never waits."""
+MAX_BATCH_BYTES = 4 << 20
+MAX_CALL_BYTES = 64 << 20
+SUBMIT_CHUNK = 256
+START_TIMEOUT = 60.0
+START_FAILURES = 3
+"""Workers of an image that may fail to start in a row before its waiting calls fail."""
+
+_POOLS: weakref.WeakSet[SandboxPool] = weakref.WeakSet()
+_encode = json.JSONEncoder(separators=(",", ":")).encode
+
+
+@dataclass
+class Waiter:
+    """The caller's side of a set of calls: their results by position, and who to tell."""
+
+    results: list[PythonResult | None]
+    remaining: int
+    event: threading.Event = field(default_factory=threading.Event)
+    notify: Callable[[list[PythonResult | None]], None] | None = None
+
+    def complete(self, index: int, result: PythonResult) -> None:
+        if self.results[index] is not None:
+            return
+        self.results[index] = result
+        self.remaining -= 1
+        if self.remaining == 0:
+            self.event.set()
+            if self.notify is not None:
+                self.notify(self.results)
+
+
+@dataclass
+class Call:
+    id: int
+    key: tuple[str, str]
+    source: str
+    payload: bytes
+    waiter: Waiter
+    index: int
+    notes: tuple[str, ...] = ()
+
+
+class SandboxPool:
+    """The `Sandbox` of the engine (see the package's __init__)."""
+
+    def __init__(
+        self,
+        settings: Python,
+        *,
+        ceiling: str | None = None,
+        samples_per_worker: int | None = None,
+        warm: Sequence[str] | None = None,
+    ) -> None:
+        """`ceiling` caps the isolation below what the machine allows (to run or test a lower rung);
+        `samples_per_worker` ends a worker after that many calls (1: a fresh process per call);
+        `warm` replaces the image's list of modules imported before the first call."""
+        self.settings = settings
+        if settings.image not in PYTHON_IMAGE_TAGS:
+            known = ", ".join(PYTHON_IMAGE_TAGS)
+            raise EngineError(f"[python] image {settings.image!r} is not a known image (known: {known})")
+        self.default_image = require(settings.image)
+        machine = detect(self.default_image)
+        if ceiling is not None:
+            if ceiling not in ISOLATION_LEVELS:
+                raise EngineError(
+                    f"unknown isolation level {ceiling!r} (levels: {', '.join(ISOLATION_LEVELS)})"
+                )
+            machine = machine.capped(ceiling)
+        self.machine = machine
+        self.isolation: str = machine.level
+        self.isolation_detail = machine.describe()
+        required = settings.require_isolation
+        if required is not None and ISOLATION_LEVELS.index(self.isolation) < ISOLATION_LEVELS.index(required):
+            raise EngineError(
+                f"python graders need isolation {required!r}, but this machine allows only "
+                f"{self.isolation!r} ({self.isolation_detail}). To get more: {machine.how_to_get_more()}"
+            )
+        if ISOLATION_LEVELS.index(self.isolation) < ISOLATION_LEVELS.index("namespaces"):
+            log.warning(
+                "python graders run with isolation %r only: a grader can read this machine's files and use "
+                "its network (%s)",
+                self.isolation,
+                self.isolation_detail,
+            )
+        else:
+            log.info("python graders run with isolation %r (%s)", self.isolation, self.isolation_detail)
+        self.limits = Limits(
+            settings.timeout, settings.memory_mb, settings.disk_mb, settings.processes, settings.cpus
+        )
+        self.workers = settings.workers or os.cpu_count() or 1
+        self.samples_per_worker = samples_per_worker
+        self.warm = tuple(warm) if warm is not None else WARM_IMPORTS
+        self._live_max = max(2 * self.workers, 4)
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self._incoming: list[Call] = []
+        self._pending: OrderedDict[tuple[str, str], deque[Call]] = OrderedDict()
+        self._workers: list[WorkerProcess] = []
+        self._start_failures: dict[str, int] = {}
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+        self._pid = os.getpid()
+        self._closed = False
+        self._thread: threading.Thread | None = None
+        _POOLS.add(self)
+
+    # ------------------------------------------------------------------ the Sandbox protocol
+    def run(self, source: str, sample: dict[str, Any], item: Any, image: str) -> PythonResult:
+        return self.run_many(source, [(sample, item)], image)[0]
+
+    def run_many(
+        self, source: str, calls: Sequence[tuple[dict[str, Any], Any]], image: str
+    ) -> list[PythonResult]:
+        if not calls:
+            return []
+        waiter = Waiter([None] * len(calls), len(calls))
+        self._submit(source, calls, image, waiter)
+        waiter.event.wait()
+        return [r for r in waiter.results if r is not None]
+
+    async def arun(self, source: str, sample: dict[str, Any], item: Any, image: str) -> PythonResult:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[PythonResult] = loop.create_future()
+
+        def notify(results: list[PythonResult | None]) -> None:
+            def settle() -> None:
+                if not future.done() and results[0] is not None:
+                    future.set_result(results[0])
+
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(settle)
+
+        waiter = Waiter([None], 1, notify=notify)
+        self._submit(source, [(sample, item)], image, waiter)
+        return await future
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            thread = self._thread
+        self._wake()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
+        else:
+            self._shutdown()
+        for fd in (self._wake_r, self._wake_w):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+    def __enter__(self) -> SandboxPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ submitting
+    def _image(self, tag: str) -> tuple[Image, tuple[str, ...]]:
+        if not tag or tag == self.default_image.tag:
+            return self.default_image, ()
+        if tag not in PYTHON_IMAGE_TAGS:
+            note = f"image_tag {tag!r} is not a known image; the grader ran in {self.default_image.tag}"
+            return self.default_image, (note,)
+        return require(tag), ()
+
+    def _submit(
+        self, source: str, calls: Sequence[tuple[dict[str, Any], Any]], image: str, waiter: Waiter
+    ) -> None:
+        if os.getpid() != self._pid:
+            raise EngineError("this sandbox pool belongs to another process (make one per process)")
+        if self._closed:
+            raise EngineError("the sandbox pool is closed")
+        resolved, notes = self._image(image)
+        size = len(source.encode("utf-8", "surrogatepass"))
+        limit = self.settings.source_limit_kb * 1024
+        if size >= limit:
+            failed = PythonResult(
+                None,
+                "runtime",
+                f"the source is {size / 1024:.0f} kB; it must be under {limit // 1024} kB",
+                notes,
+            )
+            for index in range(len(calls)):
+                waiter.complete(index, failed)
+            return
+        key = (resolved.tag, hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest())
+        ready: list[Call] = []
+        for index, (sample, item) in enumerate(calls):
+            call_id = next(self._ids)
+            try:
+                payload = _encode([call_id, sample, item]).encode("ascii")
+            except (TypeError, ValueError, RecursionError) as exc:
+                waiter.complete(
+                    index, PythonResult(None, "server", f"the sample or item is not JSON data: {exc}", notes)
+                )
+                continue
+            if len(payload) > MAX_CALL_BYTES:
+                waiter.complete(
+                    index,
+                    PythonResult(
+                        None, "server", f"the sample and item are {len(payload) >> 20} MB, over 64 MB", notes
+                    ),
+                )
+                continue
+            ready.append(Call(call_id, key, source, payload, waiter, index, notes))
+            if len(ready) == SUBMIT_CHUNK:  # the workers start on these while the rest are encoded
+                self._enqueue(ready)
+                ready = []
+        if ready:
+            self._enqueue(ready)
+
+    def _enqueue(self, calls: list[Call]) -> None:
+        with self._lock:
+            if self._closed:
+                raise EngineError("the sandbox pool is closed")
+            self._incoming.extend(calls)
+            if self._thread is None:
+                # Workers are started from this thread only: bubblewrap ends a sandbox when the thread
+                # that started it ends (--die-with-parent), so it must live as long as the pool.
+                self._thread = threading.Thread(target=self._dispatch, name="gradergen-sandbox", daemon=True)
+                self._thread.start()
+        self._wake()
+
+    def _wake(self) -> None:
+        with contextlib.suppress(BlockingIOError, OSError):
+            os.write(self._wake_w, b"x")
+
+    # ------------------------------------------------------------------ the dispatcher
+    def _dispatch(self) -> None:
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self._wake_r, selectors.EVENT_READ, None)
+        try:
+            while True:
+                for key, _ in self._selector.select(self._next_deadline()):
+                    if key.data is None:
+                        with contextlib.suppress(BlockingIOError):
+                            while os.read(self._wake_r, 4096):
+                                pass
+                        continue
+                    worker, what = key.data
+                    if worker not in self._workers:
+                        continue
+                    if what == "out":
+                        self._on_output(worker)
+                    elif what == "err":
+                        if not worker.read_errors():
+                            self._selector.unregister(worker.stderr)
+                    elif what == "in" and worker.flush():
+                        self._unwatch_write(worker)
+                self._watchdog()
+                with self._lock:
+                    incoming, self._incoming = self._incoming, []
+                    closed = self._closed
+                for call in incoming:
+                    self._pending.setdefault(call.key, deque()).append(call)
+                if closed:
+                    return
+                self._schedule()
+        except BaseException as exc:  # a bug of ours: fail what waits rather than hang it
+            log.exception("the python sandbox's dispatcher failed")
+            self._fail_everything(f"the sandbox's dispatcher failed: {type(exc).__name__}: {exc}")
+            raise
+        finally:
+            self._shutdown()
+
+    def _unwatch_write(self, worker: WorkerProcess) -> None:
+        with contextlib.suppress(KeyError, ValueError):
+            self._selector.unregister(worker.stdin)
+
+    def _next_deadline(self) -> float | None:
+        now = time.monotonic()
+        deadlines = []
+        for worker in self._workers:
+            if worker.calls:
+                deadlines.append(worker.since + self.limits.timeout)
+            elif not worker.ready:
+                deadlines.append(worker.started + START_TIMEOUT)
+        if not deadlines:
+            return None
+        return max(0.0, min(deadlines) - now)
+
+    def _watchdog(self) -> None:
+        now = time.monotonic()
+        for worker in list(self._workers):
+            if worker.calls and now - worker.since > self.limits.timeout:
+                worker.kill()
+                self._ended(
+                    worker, "timeout", f"grade ran for more than {self.limits.timeout:g} s and was stopped"
+                )
+            elif not worker.ready and now - worker.started > START_TIMEOUT:
+                worker.kill()
+                self._ended(worker, "server", f"the sandbox did not start within {START_TIMEOUT:g} s")
+
+    def _on_output(self, worker: WorkerProcess) -> None:
+        try:
+            frames = worker.read()
+            for body in frames or ():
+                if worker not in self._workers:
+                    return
+                fast = fast_result(body, worker.calls[0].id) if worker.ready and worker.calls else None
+                if fast is not None:
+                    self._answered(worker, fast, False)
+                else:
+                    self._on_message(worker, decode(body))
+        except ProtocolError as exc:
+            worker.kill()
+            self._ended(worker, "crashed", f"{exc}; the sandbox was ended")
+            return
+        if frames is None and worker in self._workers:
+            self._ended(worker, None, None)
+
+    def _on_message(self, worker: WorkerProcess, message: dict[str, Any]) -> None:
+        if not worker.ready:
+            if message != {"ready": True}:
+                raise ProtocolError("the sandbox did not start as a worker")
+            worker.ready = True
+            self._start_failures.pop(worker.image.tag, None)
+            return
+        if not worker.calls:
+            raise ProtocolError("the sandbox sent a result when no call was running")
+        answer = result_of(message, worker.calls[0].id)
+        self._answered(worker, answer.result, answer.retire)
+
+    def _answered(self, worker: WorkerProcess, result: PythonResult, retire: bool) -> None:
+        call = worker.calls.popleft()
+        worker.served += 1
+        worker.since = worker.last_used = time.monotonic()
+        self._complete(call, result)
+        if retire or (self.samples_per_worker is not None and worker.served >= self.samples_per_worker):
+            worker.retiring = True
+            self._requeue(worker)
+            if not retire:
+                self._remove(worker)
+
+    def _complete(self, call: Call, result: PythonResult) -> None:
+        if call.notes:
+            result = replace(result, notes=call.notes + result.notes)
+        call.waiter.complete(call.index, result)
+
+    def _requeue(self, worker: WorkerProcess) -> None:
+        """The calls a worker was given but did not start go back to the front of their queue."""
+        if not worker.calls:
+            return
+        queue = self._pending.setdefault(worker.calls[0].key, deque())
+        queue.extendleft(reversed(worker.calls))
+        self._pending.move_to_end(worker.calls[0].key, last=False)
+        worker.calls.clear()
+
+    def _ended(self, worker: WorkerProcess, failure: str | None, details: str | None) -> None:
+        """The worker is gone (or is being ended): its running call gets the failure."""
+        how = worker.how_it_ended()
+        if worker.calls:
+            call = worker.calls.popleft()
+            if failure is None:
+                if worker.oom_killed():
+                    failure = "memory"
+                    details = (
+                        f"the sandbox went past its memory limit ({self.limits.memory_mb} MB) and was killed"
+                    )
+                elif "SIGXCPU" in how:
+                    failure = "timeout"
+                    details = f"grade used more than {self.limits.timeout:g} s of CPU time and was stopped"
+                else:
+                    failure = "crashed"
+                    details = f"the interpreter ended while grading ({how}): os._exit, a signal, or a crash"
+            said = worker.stderr_text()
+            if said and failure in ("crashed", "server"):
+                details = f"{details}\n{said}"
+            self._complete(call, PythonResult(None, failure, details))  # type: ignore[arg-type]
+            self._requeue(worker)
+        elif not worker.ready and not worker.retiring:
+            self._start_failed(worker, details or f"the sandbox ended before it was ready ({how})")
+        self._remove(worker)
+
+    def _start_failed(self, worker: WorkerProcess, why: str) -> None:
+        tag = worker.image.tag
+        count = self._start_failures[tag] = self._start_failures.get(tag, 0) + 1
+        said = worker.stderr_text()
+        why = f"{why}: {said}" if said else why
+        log.warning("a python sandbox worker did not start (%d in a row): %s", count, why)
+        if count >= START_FAILURES:
+            self._start_failures.pop(tag, None)
+            for key in [k for k in self._pending if k[0] == tag]:
+                for call in self._pending.pop(key):
+                    self._complete(call, PythonResult(None, "server", f"the sandbox cannot start: {why}"))
+
+    def _remove(self, worker: WorkerProcess) -> None:
+        for fd in (worker.stdout, worker.stderr, worker.stdin):
+            with contextlib.suppress(KeyError, ValueError):
+                self._selector.unregister(fd)
+        if worker in self._workers:
+            self._workers.remove(worker)
+        worker.close()
+
+    def _spawn(self, image: Image) -> WorkerProcess | None:
+        machine: Machine = self.machine if image == self.default_image else detect(image)
+        try:
+            worker = WorkerProcess(image, machine, self.limits, self.warm)
+        except OSError as exc:
+            self._start_failures[image.tag] = START_FAILURES - 1
+            fake = f"cannot start a sandbox: {exc}"
+            for key in [k for k in self._pending if k[0] == image.tag]:
+                for call in self._pending.pop(key):
+                    self._complete(call, PythonResult(None, "server", fake))
+            return None
+        self._workers.append(worker)
+        self._selector.register(worker.stdout, selectors.EVENT_READ, (worker, "out"))
+        self._selector.register(worker.stderr, selectors.EVENT_READ, (worker, "err"))
+        return worker
+
+    def _schedule(self) -> None:
+        for busy_worker in self._workers:  # keep the busy ones fed: the next batch waits in their pipe
+            bound = busy_worker.key
+            waiting = self._pending.get(bound) if bound is not None else None
+            if bound is not None and waiting and busy_worker.calls and len(busy_worker.calls) <= REFILL_AT:
+                if not busy_worker.retiring:
+                    self._start(busy_worker, bound, waiting)
+                    if not waiting:
+                        self._pending.pop(bound, None)
+        busy = sum(1 for w in self._workers if w.calls)
+        for key in list(self._pending):
+            queue = self._pending.get(key)
+            while queue and busy < self.workers:
+                worker = self._worker_for(key)
+                if worker is None:
+                    self._grow(key, len(queue))
+                    break
+                self._start(worker, key, queue)
+                busy += 1
+            if not queue:
+                self._pending.pop(key, None)
+
+    def _worker_for(self, key: tuple[str, str]) -> WorkerProcess | None:
+        idle = [w for w in self._workers if w.ready and not w.calls and not w.retiring]
+        for worker in idle:
+            if worker.key == key:
+                return worker
+        for worker in idle:
+            if worker.key is None and worker.image.tag == key[0]:
+                return worker
+        return None
+
+    def _grow(self, key: tuple[str, str], waiting: int) -> None:
+        """Start workers for `key` while it has fewer than it could use."""
+        tag = key[0]
+        serving = sum(1 for w in self._workers if w.key == key and not w.retiring)
+        starting = sum(1 for w in self._workers if not w.ready and w.image.tag == tag)
+        wanted = min(self.workers, waiting) - serving - starting
+        for _ in range(max(0, wanted)):
+            if len(self._workers) >= self._live_max and not self._evict(key):
+                return
+            image = self.default_image if tag == self.default_image.tag else require(tag)
+            if self._spawn(image) is None:
+                return
+
+    def _evict(self, keep: tuple[str, str]) -> bool:
+        """End the least recently used idle worker of another grader, to make room."""
+        idle = [w for w in self._workers if w.ready and not w.calls and w.key not in (None, keep)]
+        if not idle:
+            return False
+        self._remove(min(idle, key=lambda w: w.last_used))
+        return True
+
+    def _start(self, worker: WorkerProcess, key: tuple[str, str], queue: deque[Call]) -> None:
+        share = math.ceil(len(queue) / self.workers)
+        room = MAX_BATCH
+        if self.samples_per_worker is not None:
+            room = min(room, self.samples_per_worker - worker.served)
+        count = max(1, min(room, share))
+        batch: list[Call] = []
+        size = 0
+        while queue and len(batch) < count and (not batch or size + len(queue[0].payload) <= MAX_BATCH_BYTES):
+            call = queue.popleft()
+            batch.append(call)
+            size += len(call.payload)
+        source = None
+        if worker.key is None:
+            worker.key = key
+            source = batch[0].source
+        worker.start_batch(batch, source)
+        if worker.pending:
+            try:
+                self._selector.register(worker.stdin, selectors.EVENT_WRITE, (worker, "in"))
+            except KeyError:
+                self._selector.modify(worker.stdin, selectors.EVENT_WRITE, (worker, "in"))
+
+    def _fail_everything(self, why: str) -> None:
+        with self._lock:
+            incoming, self._incoming = self._incoming, []
+        stranded = [c for w in self._workers for c in w.calls] + incoming
+        stranded += [c for q in self._pending.values() for c in q]
+        self._pending.clear()
+        for worker in self._workers:
+            worker.calls.clear()
+        for call in stranded:
+            self._complete(call, PythonResult(None, "server", why))
+
+    def _shutdown(self) -> None:
+        self._fail_everything("the sandbox pool was closed")
+        for worker in list(self._workers):
+            with contextlib.suppress(Exception):
+                worker.close()
+        self._workers.clear()
+
+
+@atexit.register
+def _close_all() -> None:
+    for pool in list(_POOLS):
+        with contextlib.suppress(Exception):
+            pool.close()
