@@ -394,8 +394,10 @@ def test_an_item_that_is_not_json_data_is_a_server_failure(pool: SandboxPool) ->
 def test_each_sample_starts_clean_in_a_reused_worker(image: Image) -> None:
     grader = source(
         """
-        import builtins, os, signal, subprocess, time
+        import builtins, os, signal, time
         STATE = []
+        def started():  # this process's start time: the same in both calls when one worker ran them
+            return float(open("/proc/self/stat").read().rsplit(")", 1)[1].split()[19])
         def grade(sample, item):
             STATE.append(1)
             if item["step"] == 1:
@@ -405,8 +407,12 @@ def test_each_sample_starts_clean_in_a_reused_worker(image: Image) -> None:
                 os.chdir("/")
                 builtins.leaked = True
                 signal.alarm(1)  # would end the worker during the next call
-                subprocess.Popen(["sleep", "30"])
-                return 0.0
+                if os.fork() == 0:  # a daemon: its parent ends at once, it lives on, an orphan
+                    if os.fork() == 0:
+                        time.sleep(30)
+                    os._exit(0)
+                os.wait()
+                return started()
             seen = 0
             seen |= 1 if os.path.exists("/tmp/left-behind") or os.path.exists("/dev/shm/left-behind") else 0
             seen |= 2 if "LEAKED" in os.environ else 0
@@ -415,13 +421,15 @@ def test_each_sample_starts_clean_in_a_reused_worker(image: Image) -> None:
             seen |= 16 if len(STATE) != 1 else 0
             time.sleep(1.5)
             seen |= 32 if len([p for p in os.listdir("/proc") if p.isdigit()]) != 2 else 0
+            seen |= 64 if started() != item["started"] else 0
             return float(seen)
         """
     )
     with SandboxPool(replace(SETTINGS, workers=1)) as one:
-        first, second = one.run_many(grader, [(SAMPLE, {"step": 1}), (SAMPLE, {"step": 2})], DEFAULT_IMAGE)
-    assert first == PythonResult(0.0)
-    assert second == PythonResult(0.0)
+        first = one.run(grader, SAMPLE, {"step": 1}, DEFAULT_IMAGE)
+        assert first.value is not None, first
+        second = one.run(grader, SAMPLE, {"step": 2, "started": first.value}, DEFAULT_IMAGE)
+    assert second == PythonResult(0.0)  # nothing of the first call was left, in the same worker
 
 
 def test_a_thread_left_running_retires_its_worker(image: Image) -> None:
@@ -594,6 +602,37 @@ def test_the_rlimits_rung_still_hides_the_environment_and_stops_loops_and_alloca
     good = "def grade(sample, item):\n    return item['n'] + 0.5\n"
     calls = [(SAMPLE, {"n": n}) for n in range(50)]
     assert plain_pool.run_many(good, calls, DEFAULT_IMAGE) == [PythonResult(n + 0.5) for n in range(50)]
+
+
+def test_the_rlimits_rung_ends_the_orphans_a_grader_leaves(plain_pool: SandboxPool) -> None:
+    daemon = source(
+        """
+        import os, time
+        def grade(sample, item):
+            reader, writer = os.pipe()
+            if os.fork() == 0:
+                if os.fork() == 0:  # the grandchild, an orphan once its parent ends
+                    os.write(writer, str(os.getpid()).encode())
+                    time.sleep(60)
+                os._exit(0)
+            os.wait()
+            return float(os.read(reader, 32))
+        """
+    )
+    result = plain_pool.run(daemon, SAMPLE, {}, DEFAULT_IMAGE)
+    assert result.value is not None, result
+    orphan = int(result.value)  # a pid of this machine: the rlimits rung has no pid namespace
+    for _ in range(100):
+        try:
+            os.kill(orphan, 0)
+        except ProcessLookupError:
+            break
+        with open(f"/proc/{orphan}/stat", encoding="ascii") as stat:
+            if stat.read().rsplit(")", 1)[1].split()[0] == "Z":
+                break  # killed, waiting to be collected
+        threading.Event().wait(0.01)
+    else:
+        pytest.fail(f"the grader's orphan {orphan} outlived its call")
 
 
 # ----------------------------------------------------------------------------- closing

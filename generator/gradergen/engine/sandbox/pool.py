@@ -47,6 +47,7 @@ MAX_BATCH = 64
 a big run spread over every worker."""
 REFILL_AT = MAX_BATCH // 2
 """A busy worker is sent its next batch when this few of its calls are left, so that it never waits."""
+CALM_PAUSE = 0.001
 MAX_BATCH_BYTES = 4 << 20
 MAX_CALL_BYTES = 64 << 20
 SUBMIT_CHUNK = 256
@@ -307,12 +308,19 @@ class SandboxPool:
                 if closed:
                     return
                 self._schedule()
+                if self._calm():
+                    time.sleep(CALM_PAUSE)  # let results gather: one wake-up reads many
         except BaseException as exc:  # a bug of ours: fail what waits rather than hang it
             log.exception("the python sandbox's dispatcher failed")
             self._fail_everything(f"the sandbox's dispatcher failed: {type(exc).__name__}: {exc}")
             raise
         finally:
             self._shutdown()
+
+    def _calm(self) -> bool:
+        """Every busy worker has plenty queued: nobody waits on the dispatcher for a while."""
+        busy = [w for w in self._workers if w.calls]
+        return bool(busy) and all(len(w.calls) > REFILL_AT // 2 and not w.pending for w in busy)
 
     def _unwatch_write(self, worker: WorkerProcess) -> None:
         with contextlib.suppress(KeyError, ValueError):

@@ -39,17 +39,20 @@ class FrameReader:
         self.buffer = bytearray()
 
     def feed(self, data: bytes) -> list[bytes]:
-        self.buffer += data
+        buffer = self.buffer
+        buffer += data
         frames = []
-        while len(self.buffer) >= HEADER.size:
-            (size,) = HEADER.unpack_from(self.buffer)
+        start, length = 0, len(buffer)
+        while length - start >= HEADER.size:
+            (size,) = HEADER.unpack_from(buffer, start)
             if size > self.limit:
                 raise ProtocolError(f"the sandbox sent a frame of {size} bytes (the limit is {self.limit})")
-            end = HEADER.size + size
-            if len(self.buffer) < end:
+            end = start + HEADER.size + size
+            if length < end:
                 break
-            frames.append(bytes(self.buffer[HEADER.size : end]))
-            del self.buffer[:end]
+            frames.append(bytes(buffer[start + HEADER.size : end]))
+            start = end
+        del buffer[:start]  # once per read: the frames of a read are many and small
         return frames
 
 

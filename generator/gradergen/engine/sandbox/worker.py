@@ -147,6 +147,8 @@ def describe_size(n: int) -> str:
 def reward_of(value: object) -> tuple[float | None, str | None]:
     """(reward, None) for a number; (None, why not) for anything else."""
     kind = type(value)
+    if (kind is float or kind is int) and math.isfinite(value):  # type: ignore[arg-type]
+        return float(value), None  # type: ignore[arg-type]
     if isinstance(value, bool) or kind.__name__ in ("bool_", "bool"):
         return None, f"grade returned a bool ({value!r}); it must return a number"
     if isinstance(value, numbers.Real):
@@ -189,8 +191,10 @@ class Worker:
         self.environ = dict(os.environ._data)  # type: ignore[attr-defined]  # the bytes behind os.environ
         self.path = list(sys.path)
         self.builtins = dict(builtins.__dict__)
+        self.builtin_names, self.builtin_values = list(self.builtins), list(self.builtins.values())
         self.recursion_limit = sys.getrecursionlimit()
         self.handlers = {s: _signal.getsignal(s) for s in RESTORED_SIGNALS}
+        self.capture = Capture()
         self.scratch = [Scratch(p, settings.get("scratch_tmpfs", False)) for p in settings["scratch"]]
         self.stdin = open(os.devnull, encoding="utf-8")
         self.umask = os.umask(0o022)
@@ -198,16 +202,16 @@ class Worker:
 
     @staticmethod
     def _in_child_pid_namespace() -> bool:
-        """True only when this process has a pid in more than one namespace: killing every process it
-        can see is then safe. Outside a namespace of its own it never does that."""
+        """True only inside bubblewrap's pid namespace, as an unprivileged user: this process's parent
+        is the namespace's init (pid 1, bubblewrap), so killing every process it can see ends only
+        what the grader started. Anywhere else it never does that."""
+        if os.getuid() == 0 or os.getppid() != 1:
+            return False
         try:
-            with open("/proc/self/status", encoding="ascii") as status:
-                for line in status:
-                    if line.startswith("NSpid:"):
-                        return len(line.split()) > 2
+            with open("/proc/1/comm", encoding="utf-8") as comm:
+                return comm.read().strip() == "bwrap"
         except OSError:
-            pass
-        return False
+            return False
 
     def serve(self) -> None:
         while True:
@@ -240,7 +244,8 @@ class Worker:
             self.code = exc
 
     def call(self, call_id: int, sample: Any, item: Any) -> dict[str, Any]:
-        capture = Capture()
+        capture = self.capture if not self.capture.total else Capture()
+        self.capture = capture
         sys.stdout = sys.stderr = capture
         sys.stdin = self.stdin
         try:
@@ -305,18 +310,9 @@ class Worker:
             if _signal.getsignal(number) is not handler:
                 signal.signal(number, handler)
         if self.own_pid_namespace:
-            try:
-                os.kill(-1, signal.SIGKILL)  # every process but this one and the namespace's init
-            except ProcessLookupError:
-                pass
-        while True:
-            try:
-                pid, _ = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                break
-            if pid == 0:
-                dirty = not self.own_pid_namespace  # children still running, and no way to end them
-                break
+            dirty = not self.end_other_processes()
+        elif self.reap():
+            dirty = not self.end_descendants()
         if os.getcwd() != self.workdir:
             os.chdir(self.workdir)
         if os.environ._data != self.environ:  # type: ignore[attr-defined]
@@ -325,7 +321,8 @@ class Worker:
                 os.environ[os.fsdecode(key)] = os.fsdecode(value)
         if sys.path != self.path:
             sys.path[:] = self.path
-        if builtins.__dict__ != self.builtins:
+        namespace = builtins.__dict__  # compared by identity, value by value: a third of dict ==
+        if list(namespace.values()) != self.builtin_values or list(namespace) != self.builtin_names:
             builtins.__dict__.clear()
             builtins.__dict__.update(self.builtins)
         if sys.getrecursionlimit() != self.recursion_limit:
@@ -337,6 +334,52 @@ class Worker:
         if threading.active_count() > 1:
             dirty = True
         return dirty
+
+
+    def end_other_processes(self) -> bool:
+        """Kill every process in the sandbox but this one and its init, until none is left (a fork
+        bomb keeps forking while the first kill goes round); False if some outlive the tries."""
+        for attempt in range(200):
+            try:
+                os.kill(-1, signal.SIGKILL)  # every process but this one and the namespace's init
+            except ProcessLookupError:
+                return True  # nobody else, not even an unreaped zombie
+            self.reap()
+            if attempt:
+                time.sleep(0.001)  # the init reaps the orphans' zombies
+        return False
+
+    def end_descendants(self) -> bool:
+        """Outside a pid namespace: kill this process's children until it has none. Being a child
+        subreaper, every orphan further down becomes its child in turn; nothing else is touched."""
+        children = f"/proc/self/task/{self.pid}/children"
+        for attempt in range(200):
+            try:
+                with open(children, encoding="ascii") as listed:
+                    pids = [int(p) for p in listed.read().split()]
+            except OSError:
+                return False
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            if not self.reap():
+                return True
+            if attempt:
+                time.sleep(0.001)
+        return False
+
+    @staticmethod
+    def reap() -> bool:
+        """Collect this process's ended children; True if some are still running."""
+        while True:
+            try:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return False
+            if pid == 0:
+                return True
 
 
 class Scratch:
@@ -386,13 +429,15 @@ def apply_limits(settings: dict[str, Any]) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (int(settings["timeout"]) + 1, resource.RLIM_INFINITY))
 
 
-def die_with_parent(parent_pid: int) -> None:
-    """Outside bubblewrap (which does this itself): end when the pool's process ends."""
+def outside_bubblewrap(parent_pid: int) -> None:
+    """What bubblewrap's namespaces do otherwise: end when the pool's process ends, and become the
+    parent of every orphan the grader leaves (a child subreaper), so that they can be ended."""
     import ctypes
 
-    pr_set_pdeathsig = 1
+    pr_set_pdeathsig, pr_set_child_subreaper = 1, 36
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+    libc.prctl(pr_set_child_subreaper, 1)
     if os.getppid() != parent_pid:  # it ended before the line above
         os._exit(1)
 
@@ -401,7 +446,7 @@ def main() -> None:
     settings = json.loads(sys.argv[1])
     channel = Channel()
     if not settings.get("pid_namespace"):
-        die_with_parent(settings["parent_pid"])
+        outside_bubblewrap(settings["parent_pid"])
     for name in settings.get("warm", ()):
         __import__(name)
     apply_limits(settings)
