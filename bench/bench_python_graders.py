@@ -44,7 +44,7 @@ SAMPLES = 10_000
 FRESH_SAMPLES = 200
 WORKERS = 2
 
-GRADER = '''\
+GRADER = """\
 import re
 
 from rapidfuzz import fuzz, utils
@@ -61,7 +61,7 @@ def grade(sample, item) -> float:
         correct = float(abs(float(match.group(1)) - expected) <= 1e-6 * max(1.0, abs(expected)))
     similarity = fuzz.WRatio(text, item["reference_answer"], processor=utils.default_process) / 100.0
     return 0.5 * correct + 0.5 * similarity
-'''
+"""
 
 WORDS = (
     "the answer is found by adding both sides then we divide by two which gives a total of each part "
@@ -83,7 +83,9 @@ def samples(count: int, seed: int = 10) -> list[list[Any]]:
         said = reference if rng.random() < 0.4 else text(rng.randint(50, 80))
         final = answer if rng.random() < 0.7 else answer + rng.randint(1, 9)
         output = f"{said} Final answer: {final}"
-        rows.append([{"output_text": output, "output_json": None}, {"answer": answer, "reference_answer": reference}])
+        rows.append(
+            [{"output_text": output, "output_json": None}, {"answer": answer, "reference_answer": reference}]
+        )
     return rows
 
 
@@ -108,7 +110,7 @@ def contender_pool(rows: list[list[Any]], fresh: bool) -> dict[str, Any]:
         start = 0.0
         if not fresh:
             began = time.perf_counter()
-            pool.run_many(GRADER, calls[:WORKERS * 4], DEFAULT_IMAGE)  # both workers started and warm
+            pool.run_many(GRADER, calls[: WORKERS * 4], DEFAULT_IMAGE)  # both workers started and warm
             start = time.perf_counter() - began
         started = time.perf_counter()
         results = pool.run_many(GRADER, calls, DEFAULT_IMAGE)
@@ -255,10 +257,16 @@ def main() -> None:
         "pool_vs_fresh": rate("pool") / rate("fresh"),
     }
     print(f"\n{'':28} {'samples':>8} {'median':>9} {'samples/s':>10} {'peak PSS':>9}")
-    for name, label in (("inprocess", "in-process, unsandboxed"), ("pool", "warm pool"), ("fresh", "fresh process per sample")):
+    for name, label in (
+        ("inprocess", "in-process, unsandboxed"),
+        ("pool", "warm pool"),
+        ("fresh", "fresh process per sample"),
+    ):
         s = summary[name]
-        print(f"{label:28} {s['samples']:>8} {s['median_seconds']:>8.3f}s {s['samples_per_second']:>10,.0f} {s['peak_mb']:>7.0f} MB")
-    print(f"\nisolation: {summary['pool']['isolation']}; warm pool start {summary['pool']['median_start_seconds']:.2f} s")
+        figures = f"{s['median_seconds']:>8.3f}s {s['samples_per_second']:>10,.0f} {s['peak_mb']:>7.0f} MB"
+        print(f"{label:28} {s['samples']:>8} {figures}")
+    pool = summary["pool"]
+    print(f"\nisolation: {pool['isolation']}; warm pool start {pool['median_start_seconds']:.2f} s")
     print(f"warm pool vs in-process: {results['pool_vs_inprocess']:.2f}x (goal >= 0.5x)")
     print(f"warm pool vs a fresh process per sample: {results['pool_vs_fresh']:.1f}x (goal >= 10x)")
     print(f"load average before/after: {load_before[0]:.2f} / {results['load_average_after'][0]:.2f}")

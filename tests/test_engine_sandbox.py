@@ -23,8 +23,7 @@ import pytest
 
 from gradergen.engine import EngineConfig, EngineError, compile_grader
 from gradergen.engine.config import DEFAULT_IMAGE, ISOLATION_LEVELS, Python
-from gradergen.engine.sandbox import PythonResult
-from gradergen.engine.sandbox import cgroups
+from gradergen.engine.sandbox import PythonResult, cgroups
 from gradergen.engine.sandbox.image import DOCUMENTED_IMPORTS, Image, installed, pins
 from gradergen.engine.sandbox.pool import SandboxPool
 from gradergen.engine.services import close_all
@@ -103,7 +102,9 @@ def test_a_fork_bomb_stops_at_the_process_limit_and_leaves_nothing_behind() -> N
         """
     )
     with SandboxPool(replace(SETTINGS, workers=1)) as one:  # one worker: both calls in the same sandbox
-        first, after = one.run_many(bomb, [(SAMPLE, {"bomb": True}), (SAMPLE, {"bomb": False})], DEFAULT_IMAGE)
+        first, after = one.run_many(
+            bomb, [(SAMPLE, {"bomb": True}), (SAMPLE, {"bomb": False})], DEFAULT_IMAGE
+        )
     assert first.failure == "runtime" and "BlockingIOError" in (first.details or "")
     assert after == PythonResult(2.0)  # the sandbox's init and the worker: every fork was killed
 
@@ -136,12 +137,8 @@ def test_memory_past_the_control_group_limit_is_killed_as_a_memory_failure(pool:
 
 def test_the_disk_limit_stops_a_grader_filling_its_tmp(image: Image) -> None:
     with SandboxPool(replace(SETTINGS, disk_mb=32, workers=1)) as small:
-        result = small.run(
-            "def grade(sample, item):\n    open('/tmp/fill', 'wb').write(b'x' * (48 << 20))\n    return 1.0\n",
-            SAMPLE,
-            {},
-            DEFAULT_IMAGE,
-        )
+        fill = "def grade(sample, item):\n    open('/tmp/fill', 'wb').write(b'x' * (48 << 20))\n"
+        result = small.run(fill, SAMPLE, {}, DEFAULT_IMAGE)
     assert result.failure == "runtime"
     assert "File too large" in (result.details or "") or "No space left" in (result.details or "")
 
@@ -253,7 +250,9 @@ def test_os_exit_is_a_crash_of_that_sample(pool: SandboxPool) -> None:
 
 
 def test_a_grader_killing_itself_is_a_crash_of_that_sample(pool: SandboxPool) -> None:
-    result = run(pool, "import os, signal\ndef grade(sample, item):\n    os.kill(os.getpid(), signal.SIGKILL)\n")
+    result = run(
+        pool, "import os, signal\ndef grade(sample, item):\n    os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
     assert result.failure == "crashed"
     assert "killed by SIGKILL" in (result.details or "")
 
@@ -313,7 +312,9 @@ def test_a_huge_stdout_before_an_error_keeps_only_its_start(pool: SandboxPool) -
         ("fractions.Fraction(1, 4)", 0.25, None),
     ],
 )
-def test_what_grade_returns(pool: SandboxPool, returned: str, expected: float | None, says: str | None) -> None:
+def test_what_grade_returns(
+    pool: SandboxPool, returned: str, expected: float | None, says: str | None
+) -> None:
     result = run(pool, f"import fractions, numpy\ndef grade(sample, item):\n    return {returned}\n")
     if expected is None:
         assert result == PythonResult(None, "runtime", says)
@@ -448,7 +449,9 @@ def test_a_thread_left_running_retires_its_worker(image: Image) -> None:
 
 
 def test_graders_with_different_sources_never_share_a_worker(pool: SandboxPool) -> None:
-    plant = "import builtins\ndef grade(sample, item):\n    builtins.planted = item['secret']\n    return 1.0\n"
+    plant = (
+        "import builtins\ndef grade(sample, item):\n    builtins.planted = item['secret']\n    return 1.0\n"
+    )
     look = "import builtins\ndef grade(sample, item):\n    return float(hasattr(builtins, 'planted'))\n"
     assert pool.run(plant, SAMPLE, {"secret": "other grader's data"}, DEFAULT_IMAGE) == PythonResult(1.0)
     assert pool.run(look, SAMPLE, {}, DEFAULT_IMAGE) == PythonResult(0.0)
@@ -514,7 +517,9 @@ def test_many_concurrent_aruns_each_get_their_own_result(pool: SandboxPool) -> N
 
     async def main() -> list[PythonResult]:
         return list(
-            await asyncio.gather(*(pool.arun(grader, {"output_text": "ab"}, {"n": n}, DEFAULT_IMAGE) for n in range(200)))
+            await asyncio.gather(
+                *(pool.arun(grader, {"output_text": "ab"}, {"n": n}, DEFAULT_IMAGE) for n in range(200))
+            )
         )
 
     assert asyncio.run(main()) == [PythonResult(n + 2.0) for n in range(200)]
@@ -549,6 +554,15 @@ def test_one_fresh_process_per_sample_grades_the_same(image: Image) -> None:
     assert results == [PythonResult(n / 4) for n in range(5)]
 
 
+def test_a_sandbox_that_cannot_start_fails_its_calls_with_what_it_said(image: Image) -> None:
+    with SandboxPool(replace(SETTINGS, workers=1), warm=("gradergen_no_such_module",)) as broken:
+        result = broken.run("def grade(sample, item):\n    return 1.0\n", SAMPLE, {}, DEFAULT_IMAGE)
+    assert result.failure == "server"
+    details = result.details or ""
+    assert details.startswith("the sandbox cannot start: the sandbox ended before it was ready (exit status 1)")
+    assert "ModuleNotFoundError: No module named 'gradergen_no_such_module'" in details
+
+
 def test_after_all_of_them_the_pool_still_grades_correctly(pool: SandboxPool) -> None:
     for hostile in (
         "import os\ndef grade(sample, item):\n    os._exit(0)\n",
@@ -559,7 +573,9 @@ def test_after_all_of_them_the_pool_still_grades_correctly(pool: SandboxPool) ->
     grader = "def grade(sample, item):\n    return len(sample['output_text']) * item['k']\n"
     calls = [({"output_text": "x" * n}, {"k": 0.5}) for n in range(300)]
     assert pool.run_many(grader, calls, DEFAULT_IMAGE) == [PythonResult(n * 0.5) for n in range(300)]
-    assert pool.run_many(BATCH_GRADER, [(SAMPLE, {"n": 4, "do": "grade"})], DEFAULT_IMAGE) == [PythonResult(8.0)]
+    assert pool.run_many(BATCH_GRADER, [(SAMPLE, {"n": 4, "do": "grade"})], DEFAULT_IMAGE) == [
+        PythonResult(8.0)
+    ]
 
 
 # ----------------------------------------------------------------------------- the ladder
@@ -573,7 +589,9 @@ def test_require_isolation_refuses_a_lower_level_and_says_how_to_get_more(image:
 
 def test_require_isolation_at_the_level_in_force_runs(image: Image) -> None:
     with SandboxPool(replace(SETTINGS, require_isolation=STRONGEST, workers=1)) as strict:
-        assert strict.run("def grade(sample, item):\n    return 0.5\n", SAMPLE, {}, DEFAULT_IMAGE) == PythonResult(0.5)
+        assert strict.run(
+            "def grade(sample, item):\n    return 0.5\n", SAMPLE, {}, DEFAULT_IMAGE
+        ) == PythonResult(0.5)
 
 
 @pytest.fixture(scope="module")
@@ -593,11 +611,17 @@ def test_the_rlimits_rung_still_hides_the_environment_and_stops_loops_and_alloca
     monkeypatch.setenv("OPENAI_API_KEY", SECRET)
     env = "import os\ndef grade(sample, item):\n    return float('OPENAI_API_KEY' in os.environ)\n"
     assert plain_pool.run(env, SAMPLE, {}, DEFAULT_IMAGE) == PythonResult(0.0)
-    loop = plain_pool.run("def grade(sample, item):\n    while True:\n        pass\n", SAMPLE, {}, DEFAULT_IMAGE)
+    loop = plain_pool.run(
+        "def grade(sample, item):\n    while True:\n        pass\n", SAMPLE, {}, DEFAULT_IMAGE
+    )
     assert loop.failure == "timeout"
-    big = plain_pool.run("def grade(sample, item):\n    return bytearray(10 * 2**30)\n", SAMPLE, {}, DEFAULT_IMAGE)
+    big = plain_pool.run(
+        "def grade(sample, item):\n    return bytearray(10 * 2**30)\n", SAMPLE, {}, DEFAULT_IMAGE
+    )
     assert big.failure == "memory"
-    exits = plain_pool.run("import os\ndef grade(sample, item):\n    os._exit(4)\n", SAMPLE, {}, DEFAULT_IMAGE)
+    exits = plain_pool.run(
+        "import os\ndef grade(sample, item):\n    os._exit(4)\n", SAMPLE, {}, DEFAULT_IMAGE
+    )
     assert exits.failure == "crashed" and "exit status 4" in (exits.details or "")
     good = "def grade(sample, item):\n    return item['n'] + 0.5\n"
     calls = [(SAMPLE, {"n": n}) for n in range(50)]
@@ -683,7 +707,11 @@ def test_a_compiled_python_grader_grades_in_the_sandbox(engine_config: EngineCon
 
 
 def test_a_timeout_through_the_engine_sets_the_documented_flags(engine_config: EngineConfig) -> None:
-    hang = {"type": "python", "name": "hang", "source": "def grade(sample, item):\n    while True:\n        pass\n"}
+    hang = {
+        "type": "python",
+        "name": "hang",
+        "source": "def grade(sample, item):\n    while True:\n        pass\n",
+    }
     errors = compile_grader(hang, engine_config).run("x").metadata.errors
     assert errors.unresponsive_reward_error is True
     assert errors.python_grader_server_error is True
@@ -718,7 +746,9 @@ def test_the_image_has_the_documented_packages_at_their_versions(image: Image) -
     }  # fmt: skip
     assert record["packages"] == documented
     assert set(DOCUMENTED_IMPORTS) == set(documented)
-    locked = {line.split("==")[0].lower().replace("_", "-"): line.split("==")[1] for line in pins(DEFAULT_IMAGE)}
+    locked = {
+        line.split("==")[0].lower().replace("_", "-"): line.split("==")[1] for line in pins(DEFAULT_IMAGE)
+    }
     for name, version in documented.items():
         assert locked[name] == version, name
 

@@ -234,29 +234,28 @@ def _smoke_test(python: Path) -> dict[str, str]:
 
 
 def _nltk_data(target: Path, log: Log) -> list[str]:
-    """Install what nltk data this machine can provide offline; the names of what it cannot."""
+    """Install what nltk data this machine can provide offline; the names of what it cannot. No
+    registry here serves nltk data: WordNet is built from Debian's packages by the metrics' builder
+    (when this build has it); the rest is not to be had."""
     missing = []
     for name in NLTK_DATA:
-        if name == "wordnet" and _wordnet(target / "corpora" / "wordnet"):
+        if name == "wordnet" and _wordnet(target, log):
             continue
         missing.append(name)
     return missing
 
 
-def _wordnet(target: Path) -> bool:
-    """WordNet 3.0 from the metrics' corpus builder, when this build has one."""
+def _wordnet(nltk_data: Path, log: Log) -> bool:
     try:
         from ..metrics import wordnet  # type: ignore[attr-defined,unused-ignore]
     except ImportError:
         return False
-    builder = getattr(wordnet, "build_corpus", None)
-    if builder is None:
-        return False
     try:
-        builder(target)
-    except Exception:
+        wordnet.build(root=nltk_data)
+    except Exception as exc:  # Debian's WordNet packages missing: said, and the image has no WordNet
+        log(f"image: no WordNet: {exc}")
         return False
-    return target.is_dir()
+    return True
 
 
 def _readable(root: Path) -> None:

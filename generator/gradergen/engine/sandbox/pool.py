@@ -35,7 +35,7 @@ from ...validation.semantics import PYTHON_IMAGE_TAGS
 from ..config import ISOLATION_LEVELS, Python
 from ..errors import EngineError
 from . import PythonResult
-from .image import WARM_IMPORTS, Image, require
+from .image import Image, require
 from .isolation import Limits, Machine, detect
 from .process import WorkerProcess
 from .protocol import ProtocolError, decode, fast_result, result_of
@@ -117,6 +117,7 @@ class SandboxPool:
                 )
             machine = machine.capped(ceiling)
         self.machine = machine
+        self._ceiling = ceiling
         self.isolation: str = machine.level
         self.isolation_detail = machine.describe()
         required = settings.require_isolation
@@ -139,7 +140,7 @@ class SandboxPool:
         )
         self.workers = settings.workers or os.cpu_count() or 1
         self.samples_per_worker = samples_per_worker
-        self.warm = tuple(warm) if warm is not None else WARM_IMPORTS
+        self.warm = tuple(warm) if warm is not None else self.default_image.warm
         self._live_max = max(2 * self.workers, 4)
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -452,20 +453,24 @@ class SandboxPool:
         worker.close()
 
     def _spawn(self, image: Image) -> WorkerProcess | None:
-        machine: Machine = self.machine if image == self.default_image else detect(image)
+        machine = self.machine if image == self.default_image else self._machine_for(image)
         try:
             worker = WorkerProcess(image, machine, self.limits, self.warm)
-        except OSError as exc:
-            self._start_failures[image.tag] = START_FAILURES - 1
-            fake = f"cannot start a sandbox: {exc}"
+        except OSError as exc:  # no process, or no control group, could be made
+            why = f"the sandbox cannot start: {exc}"
+            log.warning("a python sandbox worker could not be started: %s", exc)
             for key in [k for k in self._pending if k[0] == image.tag]:
                 for call in self._pending.pop(key):
-                    self._complete(call, PythonResult(None, "server", fake))
+                    self._complete(call, PythonResult(None, "server", why))
             return None
         self._workers.append(worker)
         self._selector.register(worker.stdout, selectors.EVENT_READ, (worker, "out"))
         self._selector.register(worker.stderr, selectors.EVENT_READ, (worker, "err"))
         return worker
+
+    def _machine_for(self, image: Image) -> Machine:
+        machine = detect(image)
+        return machine.capped(self._ceiling) if self._ceiling is not None else machine
 
     def _schedule(self) -> None:
         for busy_worker in self._workers:  # keep the busy ones fed: the next batch waits in their pipe

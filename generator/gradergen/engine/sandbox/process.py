@@ -11,7 +11,7 @@ import subprocess
 import tempfile
 import time
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from . import cgroups
 from .image import Image
@@ -220,6 +220,3 @@ class WorkerProcess:
         if self._hostdir is not None:
             shutil.rmtree(self._hostdir, ignore_errors=True)
             self._hostdir = None
-
-    def describe(self) -> Any:
-        return f"worker {self.proc.pid} ({self.key[1][:12] if self.key else 'fresh'})"

@@ -95,6 +95,9 @@ class Channel:
         if len(message) == 2 and "v" in message:  # the common case, in a quarter of the time
             body = b'{"i":%d,"v":%s}' % (message["i"], repr(message["v"]).encode("ascii"))
         else:
+            details = message.get("d")
+            if isinstance(details, str) and len(details) > 2 * MAX_DETAILS:
+                message["d"] = details[: 2 * MAX_DETAILS] + "…"
             body = json.dumps(message, ensure_ascii=False, allow_nan=False).encode("utf-8", "replace")
         data = HEADER.pack(len(body)) + body
         while data:
@@ -334,7 +337,6 @@ class Worker:
         if threading.active_count() > 1:
             dirty = True
         return dirty
-
 
     def end_other_processes(self) -> bool:
         """Kill every process in the sandbox but this one and its init, until none is left (a fork
