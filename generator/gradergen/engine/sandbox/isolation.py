@@ -187,6 +187,9 @@ def bwrap_argv(machine: Machine, image: Image, limits: Limits, seccomp_fd: int |
     argv += ["--chdir", SANDBOX_TMP]
     if seccomp_fd is not None:
         argv += ["--seccomp", str(seccomp_fd)]
+    if machine.drop_with is not None:  # root: setpriv needs these three to become uid 65534, then has none
+        argv += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+        argv += ["--cap-add", "CAP_SETPCAP"]
     argv.append("--")
     if machine.drop_with is not None:
         argv += _setpriv(machine.drop_with)

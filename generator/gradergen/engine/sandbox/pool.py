@@ -67,13 +67,17 @@ class Waiter:
     remaining: int
     event: threading.Event = field(default_factory=threading.Event)
     notify: Callable[[list[PythonResult | None]], None] | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    """The dispatcher and the submitting thread (a sample that cannot be sent) both complete calls."""
 
     def complete(self, index: int, result: PythonResult) -> None:
-        if self.results[index] is not None:
-            return
-        self.results[index] = result
-        self.remaining -= 1
-        if self.remaining == 0:
+        with self.lock:
+            if self.results[index] is not None:
+                return
+            self.results[index] = result
+            self.remaining -= 1
+            done = self.remaining == 0
+        if done:
             self.event.set()
             if self.notify is not None:
                 self.notify(self.results)
