@@ -73,6 +73,10 @@ def build_metric(name: str, config: EngineConfig) -> Metric:
     """The metric called `name`, ready to score."""
     if name == "fuzzy_match":
         return FuzzyMatch()
+    if name == "cosine":
+        from .cosine import Cosine
+
+        return Cosine(config)
     if name not in METRICS:
         raise EngineError(f"unknown text_similarity metric {name!r} (metrics: {', '.join(METRICS)})")
     raise EngineError(f"the {name} metric is not available in this build")
