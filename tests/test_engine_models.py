@@ -164,6 +164,7 @@ def test_the_documented_text_request_is_sent_exactly_and_answered_in_the_live_sh
             "seed": 42,
         }
     ]
+    assert [r.path for r in fake.requests] == ["/v1/chat/completions"]
     live = load_fixture("responses/run/002_score_model_live.json")
     data = as_json(response)
     assert data["metadata"].pop("execution_time") >= 0

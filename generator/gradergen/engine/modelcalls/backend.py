@@ -8,7 +8,6 @@ was answered before, or raise `ModelCallFailed` when no reply came (after the cl
 from __future__ import annotations
 
 import asyncio
-import threading
 from typing import Any
 
 from ..config import Cache as CacheSettings
@@ -24,7 +23,7 @@ class ModelBackend:
     def __init__(self, models: Models, cache: CacheSettings) -> None:
         self.models = models
         self.connection = Connection(
-            models.base_url, models.api_key_env, models.timeout, models.max_retries, "model graders"
+            models.base_url, models.api_key_env, models.timeout, models.max_retries, "models"
         )
         self.cache = Cache(cache.file) if cache.enabled else None
         try:
@@ -32,14 +31,6 @@ class ModelBackend:
         except ImportError:
             raise EngineError("model graders need aiologic: pip install 'gradergen[engine]'") from None
         self._limit = aiologic.BoundedSemaphore(models.concurrency)
-        self._count_lock = threading.Lock()
-        self.calls = 0
-        """Requests sent to the backend (the client's retries of one request are not counted again)."""
-        self.cache_hits = 0
-
-    def _count(self, what: str) -> None:
-        with self._count_lock:
-            setattr(self, what, getattr(self, what) + 1)
 
     def _prepare(self, request: ChatRequest) -> tuple[str, dict[str, Any], str]:
         served = self.models.model_for(request.model)
@@ -60,7 +51,6 @@ class ModelBackend:
             reply = Reply.from_stored(found)
         except (KeyError, TypeError):
             return None
-        self._count("cache_hits")
         return reply
 
     def _store(self, key: str, reply: Reply, notes: list[str]) -> None:
@@ -88,7 +78,6 @@ class ModelBackend:
         if cached is not None:
             return cached
         with self._limit:
-            self._count("calls")
             try:
                 answer = self.connection.client.chat.completions.with_raw_response.create(**body)
             except Exception as exc:  # the openai package's errors, and whatever else its transport raises
@@ -105,7 +94,6 @@ class ModelBackend:
             return cached
         client = self.connection.async_client()
         async with self._limit:
-            self._count("calls")
             try:
                 answer = await client.chat.completions.with_raw_response.create(**body)
             except Exception as exc:

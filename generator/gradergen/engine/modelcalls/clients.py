@@ -24,8 +24,9 @@ class Connection:
     """Where one kind of call goes (models or embeddings), and its clients."""
 
     def __init__(
-        self, base_url: str | None, api_key_env: str, timeout: float, max_retries: int, what: str
+        self, base_url: str | None, api_key_env: str, timeout: float, max_retries: int, section: str
     ) -> None:
+        what = {"models": "model graders", "embeddings": "cosine embeddings"}.get(section, section)
         try:
             import openai
         except ImportError:
@@ -34,8 +35,8 @@ class Connection:
         key = os.environ.get(api_key_env) or None
         if key is None and base_url is None:
             raise EngineError(
-                f"{what} call OpenAI's API, which needs a key: set ${api_key_env}, or set base_url "
-                "to an OpenAI-compatible server"
+                f"{what} call OpenAI's API, which needs a key: set ${api_key_env}, or point "
+                f"[{section}] base_url at an OpenAI-compatible server"
             )
         self._openai = openai
         self._options: dict[str, Any] = {

@@ -34,10 +34,9 @@ class EmbeddingsClient:
             settings.api_key_env,
             settings.timeout,
             settings.max_retries,
-            "cosine embeddings",
+            "embeddings",
         )
         self.cache = Cache(cache.file) if cache.enabled else None
-        self.calls = 0
 
     def _key(self, text: str) -> str:
         return key_of("embedding", self.connection.base_url, self.model, text)
@@ -101,7 +100,6 @@ class EmbeddingsClient:
         """The embedding of each text, in order."""
         found = self._lookup(texts)
         for batch in self._batches(texts, found):
-            self.calls += 1
             try:
                 answer = self.connection.client.embeddings.with_raw_response.create(**self._request(batch))
             except Exception as exc:  # the openai package's errors, and whatever else its transport raises
@@ -115,7 +113,6 @@ class EmbeddingsClient:
         found = await asyncio.to_thread(self._lookup, texts)
         client = self.connection.async_client()
         for batch in self._batches(texts, found):
-            self.calls += 1
             try:
                 answer = await client.embeddings.with_raw_response.create(**self._request(batch))
             except Exception as exc:
