@@ -39,6 +39,9 @@ class Answer:
     headers: Mapping[str, str] = field(default_factory=dict)
     delay: float = 0.0
     """Seconds to wait before answering (a slow model)."""
+    drip: float = 0.0
+    """Seconds between the body's bytes, sent one at a time after the headers (a server that never
+    finishes an answer it has started)."""
     chat: Mapping[str, Any] | None = None
     """The parts of a chat completion; the server completes it for the request it answers."""
 
@@ -302,6 +305,13 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body)
+            if answer.drip:
+                for i in range(len(body)):
+                    self.wfile.write(body[i : i + 1])
+                    self.wfile.flush()
+                    if wake.wait(answer.drip):
+                        break
+            else:
+                self.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (a timeout test)

@@ -79,7 +79,9 @@ class ModelBackend:
             return cached
         with self._limit:
             try:
-                answer = self.connection.client.chat.completions.with_raw_response.create(**body)
+                answer = self.connection.call_sync(
+                    lambda client: client.chat.completions.with_raw_response.create(**body)
+                )
             except Exception as exc:  # the openai package's errors, and whatever else its transport raises
                 raise self._failed(exc) from None
         reply = self._reply(answer.content, served)
@@ -92,10 +94,11 @@ class ModelBackend:
         cached = await asyncio.to_thread(self._cached, key, notes) if self.cache is not None else None
         if cached is not None:
             return cached
-        client = self.connection.async_client()
         async with self._limit:
             try:
-                answer = await client.chat.completions.with_raw_response.create(**body)
+                answer = await self.connection.call(
+                    lambda client: client.chat.completions.with_raw_response.create(**body)
+                )
             except Exception as exc:
                 raise self._failed(exc) from None
         reply = self._reply(answer.content, served)

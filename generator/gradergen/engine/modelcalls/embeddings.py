@@ -100,8 +100,11 @@ class EmbeddingsClient:
         """The embedding of each text, in order."""
         found = self._lookup(texts)
         for batch in self._batches(texts, found):
+            request = self._request(batch)
             try:
-                answer = self.connection.client.embeddings.with_raw_response.create(**self._request(batch))
+                answer = self.connection.call_sync(
+                    lambda client, request=request: client.embeddings.with_raw_response.create(**request)
+                )
             except Exception as exc:  # the openai package's errors, and whatever else its transport raises
                 raise self._failed(exc) from None
             fresh = self._vectors(batch, answer.content)
@@ -111,10 +114,12 @@ class EmbeddingsClient:
 
     async def aembed(self, texts: Sequence[str]) -> list[list[float]]:
         found = await asyncio.to_thread(self._lookup, texts)
-        client = self.connection.async_client()
         for batch in self._batches(texts, found):
+            request = self._request(batch)
             try:
-                answer = await client.embeddings.with_raw_response.create(**self._request(batch))
+                answer = await self.connection.call(
+                    lambda client, request=request: client.embeddings.with_raw_response.create(**request)
+                )
             except Exception as exc:
                 raise self._failed(exc) from None
             fresh = self._vectors(batch, answer.content)
