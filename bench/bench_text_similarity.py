@@ -18,10 +18,11 @@ Contenders, each on the same pairs:
 
 Every contender runs in a process of its own: imports and a warm-up (WordNet's loading included) come
 first and are not timed; then the peak resident memory is reset (/proc/self/clear_refs) and the 10,000
-pairs are scored. Memory is the process's peak during the timed part, and its growth over the start of
-it. Each round runs every contender once, in turn, so that machine noise falls on all of them; figures
-are medians over the rounds. The engine's scores must equal the plain loop's (exactly) and
-rouge-score's (to 1e-12), or the benchmark fails. Results go to bench/results/text_similarity.json.
+pairs are scored (wall time; the process's CPU time is recorded too). Memory is the process's peak
+during the timed part, and its growth over the start of it. Each round runs every contender once, in
+turn, so that machine noise falls on all of them; figures are medians over the rounds. The engine's
+scores must equal the plain loop's (exactly) and rouge-score's (to 1e-12), or the benchmark fails.
+Results go to bench/results/text_similarity.json.
 """
 
 from __future__ import annotations
@@ -208,12 +209,14 @@ def worker(contender: str, metric: str, data: Path, scores_out: Path) -> None:
     score(given[:200], refs[:200])  # warm-up: lazy loads, first-call costs
     Path("/proc/self/clear_refs").write_text("5")  # the peak RSS starts again from here
     before = _status("VmRSS")
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     scores = score(given, refs)
-    seconds = time.perf_counter() - started
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     peak = _status("VmHWM")
     scores_out.write_text(json.dumps(scores), encoding="utf-8")
-    print(json.dumps({"seconds": seconds, "peak_rss": peak, "rss_before": before}))
+    print(
+        json.dumps({"seconds": seconds, "cpu_seconds": cpu_seconds, "peak_rss": peak, "rss_before": before})
+    )
 
 
 # --------------------------------------------------------------------------- the rounds
@@ -306,6 +309,7 @@ def summarise(
             "pairs_per_second": count / seconds,
             "peak_rss_mb": statistics.median(m["peak_rss"] for m in measured) / 2**20,
             "rss_growth_mb": statistics.median(m["peak_rss"] - m["rss_before"] for m in measured) / 2**20,
+            "cpu_seconds_median": statistics.median(m["cpu_seconds"] for m in measured),
             "seconds_per_round": [m["seconds"] for m in measured],
         }
     plain_rate = out["contenders"]["plain"]["pairs_per_second"]

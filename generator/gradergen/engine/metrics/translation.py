@@ -50,15 +50,15 @@ class TokenMetric(Metric):
     def score_many(self, given: Sequence[str], references: Sequence[str]) -> list[float]:
         if len(given) != len(references):
             raise ValueError("as many inputs as references are needed")
-        tokens: dict[str, list[str]] = {}  # a reference shared by a group of samples is split once
-
-        def split(text: str) -> list[str]:
-            found = tokens.get(text)
-            if found is None:
-                found = tokens[text] = self._tokenize(text)
-            return found
-
-        return [self.score_tokens(split(g), split(r)) for g, r in zip(given, references, strict=True)]
+        tokenize, score = self._tokenize, self.score_tokens
+        scores: list[float] = []
+        last: str | None = None
+        last_tokens: list[str] = []
+        for text, reference in zip(given, references, strict=True):
+            if reference != last:  # the samples of one prompt, side by side, share its reference
+                last, last_tokens = reference, tokenize(reference)
+            scores.append(score(tokenize(text), last_tokens))
+        return scores
 
     def note(self, given: str, reference: str) -> str | None:
         empty = [what for what, text in (("input", given), ("reference", reference)) if not text.strip()]
