@@ -109,6 +109,10 @@ HAND_DERIVED = [
     ("bleu", *SAT, (5 / 6 * 3 / 5 * 2 / 4 * 1 / 3) ** 0.25),
     ("bleu", *SHORT, math.exp(1 - 6 / 4)),
     ("bleu", "a b c d e", "a b c d e", 1.0),
+    # two words have no 3- or 4-grams (0/1 each); method 4 gives them 1/(2^i · 5/ln 2), i = 1, 2
+    ("bleu", "the cat", "the cat", ((math.log(2) / 10) * (math.log(2) / 20)) ** 0.25),
+    # one word: method 4 leaves the zero precisions alone, and nltk averages only the positive ones
+    ("bleu", "cat", "cat", 1.0),
     # gleu: matched 1-4-grams / max(input's, reference's 1-4-gram count)
     ("gleu", *SAT, (5 + 3 + 2 + 1) / (6 + 5 + 4 + 3)),
     ("gleu", *SHORT, (4 + 3 + 2 + 1) / (6 + 5 + 4 + 3)),
