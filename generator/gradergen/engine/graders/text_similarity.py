@@ -112,10 +112,10 @@ class TextSimilarity(Evaluator):
             values = None
         for k, i in enumerate(scored):
             value = values[k] if values is not None else None
-            if value is not None and 0.0 <= value <= 1.0:
-                results[i] = float(value)
+            if type(value) is float and 0.0 <= value <= 1.0:
+                results[i] = value
                 continue
-            # NaN, out of range, or failed: the way `evaluate` scores one sample
+            # NaN, out of range, not a float, or failed: the way `evaluate` scores one sample
             outcome = Outcome()
             again = (
                 partial(float, value) if value is not None else partial(metric.score, given[k], references[k])
