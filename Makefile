@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 READY := $(VENV)/.ready
 GENERATOR_INPUTS := $(shell find spec templates generator -type f ! -name '*.pyc' ! -path '*/__pycache__/*' 2>/dev/null)
 
-.PHONY: all generate test check bench clean-venv
+.PHONY: all generate test check bench clean-venv system-packages
 
 all: generate
 
@@ -23,7 +23,13 @@ generated/.stamp: $(READY) $(GENERATOR_INPUTS)
 
 generate: generated/.stamp
 
-test: $(READY)
+# Debian packages the engine needs (bubblewrap for the python sandbox, WordNet for METEOR): installed
+# when run as root with apt, else make stops with the command to run. Quick when they are there.
+SYSTEM_PACKAGES := bubblewrap wordnet-base wordnet-sense-index
+system-packages:
+	@bash .ci/system-packages $(SYSTEM_PACKAGES)
+
+test: system-packages $(READY)
 	$(BIN)/pytest tests
 
 check: $(READY)
@@ -31,9 +37,10 @@ check: $(READY)
 	$(BIN)/mypy
 	$(BIN)/openapi-spec-validator spec/graders.openapi.yaml
 
-bench: $(READY)
+bench: system-packages $(READY)
 	$(BIN)/python bench/bench_generate.py
 	$(BIN)/python bench/bench_validate.py
+	$(BIN)/python bench/bench_text_similarity.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from . import __version__
 from .engine import command as run_command
+from .engine.metrics import data_command
 from .errors import GradergenError
 from .options import Options
 from .resources import default_spec, languages
@@ -76,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     _generate_parser(sub)
     validate_command.add_commands(sub)
     run_command.add_commands(sub)
+    data_command.add_commands(sub)
     sub.add_parser(
         "api",
         help="call the API (run or validate a grader)",
@@ -96,6 +98,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return validate_command.safely(args)
     if args.command in run_command.COMMANDS:
         return run_command.safely(args)
+    if args.command in data_command.COMMANDS:
+        return data_command.safely(args)
     try:
         if args.command == "generate":
             return _run_generate(args)
