@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 READY := $(VENV)/.ready
 GENERATOR_INPUTS := $(shell find spec templates generator -type f ! -name '*.pyc' ! -path '*/__pycache__/*' 2>/dev/null)
 
-.PHONY: all generate images test check bench clean-venv
+.PHONY: all generate images test check bench clean-venv system-packages
 
 all: generate
 
@@ -23,12 +23,18 @@ generated/.stamp: $(READY) $(GENERATOR_INPUTS)
 
 generate: generated/.stamp
 
+# Debian packages the engine needs (bubblewrap for the python sandbox, WordNet for METEOR): installed
+# when run as root with apt, else make stops with the command to run. Quick when they are there.
+SYSTEM_PACKAGES := bubblewrap wordnet-base wordnet-sense-index
+system-packages:
+	@bash .ci/system-packages $(SYSTEM_PACKAGES)
+
 # The images python graders run in: built once (a few minutes), cached under ~/.cache/gradergen/images;
-# a current image makes this a no-op. Needs bubblewrap to sandbox graders, gcc to build scikit-bio.
-images: $(READY)
+# a current image makes this a no-op. It takes WordNet from the system packages; gcc builds scikit-bio.
+images: system-packages $(READY)
 	$(BIN)/gradergen image build 2025-05-08
 
-test: $(READY) images
+test: system-packages $(READY) images
 	$(BIN)/pytest tests
 
 check: $(READY)
@@ -36,9 +42,10 @@ check: $(READY)
 	$(BIN)/mypy
 	$(BIN)/openapi-spec-validator spec/graders.openapi.yaml
 
-bench: $(READY) images
+bench: system-packages $(READY) images
 	$(BIN)/python bench/bench_generate.py
 	$(BIN)/python bench/bench_validate.py
+	$(BIN)/python bench/bench_text_similarity.py
 	$(BIN)/python bench/bench_python_graders.py
 
 clean-venv:

@@ -559,7 +559,8 @@ def test_a_sandbox_that_cannot_start_fails_its_calls_with_what_it_said(image: Im
         result = broken.run("def grade(sample, item):\n    return 1.0\n", SAMPLE, {}, DEFAULT_IMAGE)
     assert result.failure == "server"
     details = result.details or ""
-    assert details.startswith("the sandbox cannot start: the sandbox ended before it was ready (exit status 1)")
+    said = "the sandbox cannot start: the sandbox ended before it was ready (exit status 1):"
+    assert details.startswith(said)
     assert "ModuleNotFoundError: No module named 'gradergen_no_such_module'" in details
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from . import __version__
 from .engine import command as run_command
+from .engine.metrics import data_command
 from .engine.sandbox import command as image_command
 from .errors import GradergenError
 from .options import Options
@@ -77,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     _generate_parser(sub)
     validate_command.add_commands(sub)
     run_command.add_commands(sub)
+    data_command.add_commands(sub)
     image_command.add_commands(sub)
     sub.add_parser(
         "api",
@@ -98,6 +100,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return validate_command.safely(args)
     if args.command in run_command.COMMANDS:
         return run_command.safely(args)
+    if args.command in data_command.COMMANDS:
+        return data_command.safely(args)
     if args.command in image_command.COMMANDS:
         return image_command.run(args)
     try:

@@ -24,6 +24,7 @@ from .graders.python import PythonGrader
 from .graders.string_check import StringCheck
 from .graders.text_similarity import TextSimilarity
 from .outcome import Outcome
+from .responses import CleanResponses
 from .sample import Sample
 from .services import Services, services_for
 
@@ -76,6 +77,7 @@ class CompiledGrader:
             raise GraderInvalid(problems)
         self.warnings = [p for p in problems if p.severity == "warning"]
         self._root = _build(self.grader, self.config)
+        self._clean: CleanResponses | None = None
 
     @property
     def name(self) -> str:
@@ -112,14 +114,34 @@ class CompiledGrader:
         items = [None] * len(model_samples) if items is None else items
         if len(items) != len(model_samples):
             raise ValueError(f"{len(model_samples)} samples but {len(items)} items")
-        batched = getattr(self._root, "evaluate_many", None)
-        if batched is None:
-            return [self.run(s, i) for s, i in zip(model_samples, items, strict=True)]
+        if isinstance(self._root, TextSimilarity):
+            return self._run_many_text_similarity(self._root, model_samples, items)
+        if isinstance(self._root, PythonGrader):
+            return self._run_many_python(self._root, model_samples, items)
+        return [self.run(s, i) for s, i in zip(model_samples, items, strict=True)]
+
+    def _run_many_python(
+        self, root: PythonGrader, model_samples: Sequence[ModelSample], items: Sequence[Any]
+    ) -> list[Any]:
+        """Every sample to the sandbox at once, which sends them to its workers in batches; each
+        response's execution_time is its share of the batch's time."""
         started = time.perf_counter()
         scopes = [self._scope(s, i) for s, i in zip(model_samples, items, strict=True)]
-        outcomes: list[Outcome] = batched(scopes, self.services)
-        each = (time.perf_counter() - started) / max(1, len(outcomes))  # a batch's time, shared out
+        outcomes = root.evaluate_many(scopes, self.services)
+        each = (time.perf_counter() - started) / max(1, len(outcomes))
         return [outcome.response(self.name, self.kind, each) for outcome in outcomes]
+
+    def _run_many_text_similarity(
+        self, root: TextSimilarity, model_samples: Sequence[ModelSample], items: Sequence[Any]
+    ) -> list[Any]:
+        """One call of the metric's batch scorer; each response's execution_time is its share of the
+        batch's time."""
+        started = time.perf_counter()
+        results = root.score_batch(model_samples, items, self.services)
+        if self._clean is None:
+            self._clean = CleanResponses(self.name, self.kind)
+        each = (time.perf_counter() - started) / max(1, len(results))
+        return self._clean.responses(results, each)
 
     def __getstate__(self) -> dict[str, Any]:
         return {"grader": self.grader, "config": self.config}

@@ -150,6 +150,7 @@ ERROR_ORDER = (
 )
 """The order the live service writes the error fields in (the 002 document)."""
 METADATA_ORDER = ("name", "type", "errors", "execution_time", "scores", "token_usage", "sampled_model_name")
+USAGE_ORDER = ("prompt_tokens", "total_tokens", "completion_tokens", "cached_tokens")
 
 
 def as_json(response: Any) -> dict[str, Any]:
@@ -160,6 +161,9 @@ def as_json(response: Any) -> dict[str, Any]:
     ordered_errors = {k: errors[k] for k in ERROR_ORDER if k in errors} | errors
     ordered_metadata = {k: metadata[k] for k in METADATA_ORDER if k in metadata} | metadata
     ordered_metadata["errors"] = ordered_errors
+    usage = ordered_metadata.get("token_usage")
+    if isinstance(usage, dict):
+        ordered_metadata["token_usage"] = {k: usage[k] for k in USAGE_ORDER if k in usage} | usage
     out = {"reward": data.get("reward"), "metadata": ordered_metadata}
     for key in ("sub_rewards", "model_grader_token_usage_per_model"):
         if key in data:

@@ -44,10 +44,12 @@ class Services:
         return self._models
 
     def close(self) -> None:
-        for part in (self._sandbox, self._models):
-            if part is not None:
-                part.close()
+        for part in (self._sandbox, self._models, *self._metrics.values()):
+            close = getattr(part, "close", None)
+            if close is not None:
+                close()
         self._sandbox = self._models = None
+        self._metrics = {}
 
 
 def _build(part: str, config: EngineConfig) -> Any:

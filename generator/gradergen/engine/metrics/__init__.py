@@ -1,8 +1,9 @@
 """text_similarity's metrics, each with the scorer settings the engine pins (README: engine decisions).
 
 A metric scores an `input` against a `reference`, 0 to 1. `score_many` scores many pairs at once, in
-order; batch grading and the benchmarks use it, and a metric whose library is faster on a batch says so
-by overriding it.
+order, with the same results as `score` on each; batch grading and the benchmarks use it, and a metric
+whose library is faster on a batch says so by overriding it. Each library is imported when its metric
+is built, so that validating graders never loads nltk.
 """
 
 from __future__ import annotations
@@ -43,36 +44,22 @@ class Metric(ABC):
         return None
 
 
-class FuzzyMatch(Metric):
-    """rapidfuzz's `fuzz.ratio` / 100: no preprocessing, case-sensitive (reproduces the service's
-    published figures; see the engine facts)."""
-
-    name = "fuzzy_match"
-
-    def __init__(self) -> None:
-        try:
-            from rapidfuzz import fuzz, process
-        except ImportError:
-            raise EngineError("fuzzy_match needs rapidfuzz: pip install 'gradergen[engine]'") from None
-        self._ratio = fuzz.ratio
-        self._process = process
-
-    def score(self, given: str, reference: str) -> float:
-        return float(self._ratio(given, reference)) / 100.0
-
-    def score_many(self, given: Sequence[str], references: Sequence[str]) -> list[float]:
-        if len(given) != len(references):
-            raise ValueError("as many inputs as references are needed")
-        if not given:
-            return []
-        scores = self._process.cpdist(given, references, scorer=self._ratio, workers=-1)
-        return [float(s) / 100.0 for s in scores]
-
-
 def build_metric(name: str, config: EngineConfig) -> Metric:
-    """The metric called `name`, ready to score."""
-    if name == "fuzzy_match":
-        return FuzzyMatch()
+    """The metric called `name`, ready to score; EngineError when its library is missing."""
     if name not in METRICS:
         raise EngineError(f"unknown text_similarity metric {name!r} (metrics: {', '.join(METRICS)})")
-    raise EngineError(f"the {name} metric is not available in this build")
+    if name == "fuzzy_match":
+        from .fuzzy import FuzzyMatch
+
+        return FuzzyMatch()
+    if name in ("bleu", "gleu", "meteor"):
+        from .translation import Bleu, Gleu, Meteor
+
+        return {"bleu": Bleu, "gleu": Gleu, "meteor": Meteor}[name]()
+    if name.startswith("rouge_"):
+        from .rouge import Rouge
+
+        return Rouge(name)
+    from .cosine import Cosine  # cosine similarity of embeddings, through the embeddings client
+
+    return Cosine(config)
