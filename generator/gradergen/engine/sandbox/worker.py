@@ -307,8 +307,9 @@ class Worker:
         """Put back what a call changed; True when the worker cannot be made clean again."""
         sys.stdout = sys.stderr = sys.__stderr__
         dirty = False
-        signal.alarm(0)
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.alarm(0)  # and ITIMER_REAL with it; the two others would end the worker later too
+        signal.setitimer(signal.ITIMER_VIRTUAL, 0)
+        signal.setitimer(signal.ITIMER_PROF, 0)
         for number, handler in self.handlers.items():
             if _signal.getsignal(number) is not handler:
                 signal.signal(number, handler)
