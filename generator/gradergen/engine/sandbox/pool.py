@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import functools
 import hashlib
 import itertools
 import json
@@ -57,6 +58,13 @@ START_FAILURES = 3
 
 _POOLS: weakref.WeakSet[SandboxPool] = weakref.WeakSet()
 _encode = json.JSONEncoder(separators=(",", ":")).encode
+
+
+@functools.lru_cache(maxsize=256)
+def _measure(source: str) -> tuple[int, str]:
+    """The source's size in bytes and its digest, once per source (run() is called per sample)."""
+    data = source.encode("utf-8", "surrogatepass")
+    return len(data), hashlib.sha256(data).hexdigest()
 
 
 @dataclass
@@ -228,7 +236,7 @@ class SandboxPool:
         if self._closed:
             raise EngineError("the sandbox pool is closed")
         resolved, notes = self._image(image)
-        size = len(source.encode("utf-8", "surrogatepass"))
+        size, digest = _measure(source)
         limit = self.settings.source_limit_kb * 1024
         if size >= limit:
             failed = PythonResult(
@@ -240,7 +248,7 @@ class SandboxPool:
             for index in range(len(calls)):
                 waiter.complete(index, failed)
             return
-        key = (resolved.tag, hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest())
+        key = (resolved.tag, digest)
         ready: list[Call] = []
         for index, (sample, item) in enumerate(calls):
             call_id = next(self._ids)

@@ -169,8 +169,9 @@ class WorkerProcess:
 
             parts += [b',"source":', json.dumps(source).encode("ascii")]
         parts.append(b"}")
+        if not self.calls:  # a batch sent while a call runs must not restart that call's clock
+            self.since = time.monotonic()
         self.calls.extend(calls)
-        self.since = time.monotonic()
         self.send(frame(b"".join(parts)))
 
     # ------------------------------------------------------------------ ending
