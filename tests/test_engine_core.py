@@ -342,3 +342,23 @@ def test_the_documented_run_requests_run() -> None:
             continue
         response = run_grader(body["grader"], body["model_sample"], body.get("item"))
         assert response.reward in (0.0, 1.0), path.name
+
+
+def test_grade_many_gives_rewards_at_once_and_each_response_when_read() -> None:
+    grader = compile_grader(
+        {"type": "text_similarity", "name": "similar", "input": "{{ sample.output_text }}",
+         "reference": "{{ item.reference }}", "evaluation_metric": "fuzzy_match"}
+    )  # fmt: skip
+    samples = ["abcd", "abcd", "xyz", "same"]
+    items: list[Any] = [{"reference": "abcd"}, {"reference": "abce"}, {"other": 1}, {"reference": "same"}]
+    results = grader.grade_many(samples, items)
+    assert results.rewards == [1.0, 0.75, 0.0, 1.0]  # fuzz.ratio: 2*3/8 for one changed letter of four
+    assert results.flagged == [2]
+    assert results.outcome(2).errors == {"invalid_variable_error": True}
+    assert len(results) == 4 and results[1].reward == 0.75
+    assert [r.reward for r in results.responses()] == results.rewards
+    one_by_one = [grader.run(s, i) for s, i in zip(samples, items, strict=True)]
+    for batch, single in zip(results.responses(), one_by_one, strict=True):
+        assert batch.metadata.errors == single.metadata.errors and batch.reward == single.reward
+    clean = grader.grade_many(["abcd"] * 3, [{"reference": "abcd"}] * 3)  # the whole-column path
+    assert clean.rewards == [1.0, 1.0, 1.0] and clean.flagged == []

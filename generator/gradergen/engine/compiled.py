@@ -66,6 +66,49 @@ def _build(grader: Mapping[str, Any], config: EngineConfig) -> Evaluator:
     raise EngineError(f"the engine cannot run a grader of type {kind!r}")
 
 
+class Results(Sequence[Any]):
+    """The results of a batch, in input order: `rewards` and `flagged` at once, each GraderRunResponse
+    built the first time it is read."""
+
+    def __init__(
+        self, results: list[float | Outcome], builder: CleanResponses, execution_time: float
+    ) -> None:
+        self._results = results
+        self._builder = builder
+        self._each = execution_time
+        self._built: list[Any] | None = None
+
+    @property
+    def rewards(self) -> list[float]:
+        return [r.reward if isinstance(r, Outcome) else r for r in self._results]
+
+    @property
+    def flagged(self) -> list[int]:
+        """The positions of the samples that set an error flag."""
+        return [i for i, r in enumerate(self._results) if isinstance(r, Outcome) and r.failed]
+
+    def outcome(self, index: int) -> Outcome:
+        """The outcome of one sample, with its flags and the engine's notes."""
+        result = self._results[index]
+        return result if isinstance(result, Outcome) else Outcome(reward=result)
+
+    def responses(self) -> list[Any]:
+        """Every response, in order."""
+        if self._built is None:
+            self._built = self._builder.responses(self._results, self._each)
+        return list(self._built)
+
+    def __len__(self) -> int:
+        return len(self._results)
+
+    def __getitem__(self, index: Any) -> Any:
+        if self._built is not None:
+            return self._built[index]
+        if isinstance(index, slice):
+            return self._builder.responses(self._results[index], self._each)
+        return self._builder.responses([self._results[index]], self._each)[0]
+
+
 class CompiledGrader:
     """A grader ready to run: `run(model_sample, item)` gives the `GraderRunResponse`."""
 
@@ -111,37 +154,32 @@ class CompiledGrader:
 
     def run_many(self, model_samples: Sequence[ModelSample], items: Sequence[Any] | None = None) -> list[Any]:
         """Grade many samples, in order; the same responses as `run` on each."""
+        return self.grade_many(model_samples, items).responses()
+
+    def grade_many(self, model_samples: Sequence[ModelSample], items: Sequence[Any] | None = None) -> Results:
+        """Grade many samples, in order: the rewards and flags at once, each sample's GraderRunResponse
+        built when it is read (`results[i]`, `results.responses()`). A caller that needs only rewards —
+        an RL trainer, the benchmarks — pays for no response objects."""
         items = [None] * len(model_samples) if items is None else items
         if len(items) != len(model_samples):
             raise ValueError(f"{len(model_samples)} samples but {len(items)} items")
+        started = time.perf_counter()
+        results: list[float | Outcome]
         if isinstance(self._root, TextSimilarity):
-            return self._run_many_text_similarity(self._root, model_samples, items)
-        if isinstance(self._root, PythonGrader):
-            return self._run_many_python(self._root, model_samples, items)
-        return [self.run(s, i) for s, i in zip(model_samples, items, strict=True)]
-
-    def _run_many_python(
-        self, root: PythonGrader, model_samples: Sequence[ModelSample], items: Sequence[Any]
-    ) -> list[Any]:
-        """Every sample to the sandbox at once, which sends them to its workers in batches; each
-        response's execution_time is its share of the batch's time."""
-        started = time.perf_counter()
-        scopes = [self._scope(s, i) for s, i in zip(model_samples, items, strict=True)]
-        outcomes = root.evaluate_many(scopes, self.services)
-        each = (time.perf_counter() - started) / max(1, len(outcomes))
-        return [outcome.response(self.name, self.kind, each) for outcome in outcomes]
-
-    def _run_many_text_similarity(
-        self, root: TextSimilarity, model_samples: Sequence[ModelSample], items: Sequence[Any]
-    ) -> list[Any]:
-        """One call of the metric's batch scorer; each response's execution_time is its share of the
-        batch's time."""
-        started = time.perf_counter()
-        results = root.score_batch(model_samples, items, self.services)
+            results = self._root.score_batch(model_samples, items, self.services)
+        elif isinstance(self._root, PythonGrader):  # every sample to the sandbox, which batches them
+            scopes = [self._scope(s, i) for s, i in zip(model_samples, items, strict=True)]
+            results = list(self._root.evaluate_many(scopes, self.services))
+        else:
+            services = self.services
+            results = [
+                self._root.evaluate(self._scope(s, i), services)
+                for s, i in zip(model_samples, items, strict=True)
+            ]
+        each = (time.perf_counter() - started) / max(1, len(results))
         if self._clean is None:
             self._clean = CleanResponses(self.name, self.kind)
-        each = (time.perf_counter() - started) / max(1, len(results))
-        return self._clean.responses(results, each)
+        return Results(results, self._clean, each)
 
     def __getstate__(self) -> dict[str, Any]:
         return {"grader": self.grader, "config": self.config}

@@ -5,7 +5,7 @@ and anything else — and every case that goes wrong — takes `TemplateField.re
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ...language.templates import Key
@@ -42,3 +42,29 @@ def text_getter(field: TemplateField) -> TextGetter | None:
         return value if type(value) is str else None
 
     return from_item
+
+
+def text_column(field: TemplateField, model_samples: Sequence[Any], items: Sequence[Any]) -> list[str] | None:
+    """The rendered text of `field` for every sample at once, when its shape allows reading a whole
+    column in one pass and every value is text; None when any sample needs the general path."""
+    parts = field.template.parts
+    if not parts or (len(parts) == 1 and isinstance(parts[0], str)):
+        return [parts[0] if parts else ""] * len(model_samples)  # type: ignore[list-item]
+    variable = field.template.single
+    if variable is None or not all(isinstance(step, Key) for step in variable.steps):
+        return None
+    keys = [step.name for step in variable.steps if isinstance(step, Key)]
+    if variable.namespace == "sample":
+        if keys != ["output_text"]:
+            return None
+        column = list(model_samples)
+    else:
+        column = list(items)
+        try:
+            for key in keys:
+                column = [value[key] for value in column]
+        except (KeyError, TypeError, IndexError):
+            return None
+        if not all(type(value) is dict for value in items):
+            return None  # a mapping of another kind: the general path reads it
+    return column if all(type(value) is str for value in column) else None

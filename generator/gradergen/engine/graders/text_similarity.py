@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ..outcome import Outcome
 from ..sample import Sample
 from .base import Evaluator, Scope, TemplateField, scope_of
-from .batch import text_getter
+from .batch import text_column, text_getter
 
 if TYPE_CHECKING:
     from ..services import Services
@@ -76,12 +76,38 @@ class TextSimilarity(Evaluator):
         if note:
             outcome.notes.append(note)
 
+    def _score_columns(
+        self, model_samples: Sequence[Any], items: Sequence[Any], services: Services
+    ) -> list[float | Outcome] | None:
+        """The common batch, scored in whole columns: every input and reference read in one pass each,
+        the metric's batch scorer called once, its scores checked at once. None when any sample needs
+        more care (a template with no value, a score out of range); `score_batch` then goes one by one."""
+        given = text_column(self.input, model_samples, items)
+        references = text_column(self.reference, model_samples, items) if given is not None else None
+        if given is None or references is None or not given:
+            return None
+        try:
+            values = services.metric(self.metric_name).score_many(given, references)
+        except Exception:  # one pair fails: the general path finds which
+            return None
+        if len(values) != len(given):
+            return None
+        floats = values.tolist() if hasattr(values, "tolist") else list(values)
+        if not floats or not (0.0 <= min(floats) and max(floats) <= 1.0) or any(v != v for v in floats):
+            return None
+        if not all(type(v) is float for v in floats):
+            floats = [float(v) for v in floats]
+        return floats
+
     def score_batch(
         self, model_samples: Sequence[Any], items: Sequence[Any], services: Services
     ) -> list[float | Outcome]:
         """Each sample's reward, or its Outcome when something went wrong (a flag is set): the same as
         `evaluate` on each, with the templates read directly where they can be and the metric's batch
         scorer called once. Notes are not collected (run one sample with `run_explained` for them)."""
+        fast = self._score_columns(model_samples, items, services)
+        if fast is not None:
+            return fast
         results: list[float | Outcome] = [0.0] * len(model_samples)
         given: list[str] = []
         references: list[str] = []

@@ -36,6 +36,6 @@ class FuzzyMatch(Metric):
         if not given:
             return []
         # float64: cpdist's default float32 would round the ratios that `score` returns exactly.
-        ratios = self._cpdist(given, references, scorer=self._ratio, dtype=self._float64, workers=1)
+        ratios = self._cpdist(given, references, scorer=self._ratio, dtype=self._float64, workers=-1)
         scores: list[float] = (ratios / 100.0).tolist()
         return scores

@@ -158,7 +158,7 @@ def _retry_after(exc: Any) -> float | None:
 def _backoff(attempt: int, retry_after: float | None) -> float:
     if retry_after is not None:
         return retry_after
-    return min(8.0, 0.5 * 2**attempt) * random.uniform(0.75, 1.0)
+    return float(min(8.0, 0.5 * 2**attempt) * random.uniform(0.75, 1.0))
 
 
 def _message(exc: Any) -> str:

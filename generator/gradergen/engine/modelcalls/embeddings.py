@@ -8,6 +8,7 @@ default). A call that fails after the client's retries raises EmbeddingsFailed s
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 from collections.abc import Sequence
@@ -102,9 +103,7 @@ class EmbeddingsClient:
         for batch in self._batches(texts, found):
             request = self._request(batch)
             try:
-                answer = self.connection.call_sync(
-                    lambda client, request=request: client.embeddings.with_raw_response.create(**request)
-                )
+                answer = self.connection.call_sync(functools.partial(_create, request=request))
             except Exception as exc:  # the openai package's errors, and whatever else its transport raises
                 raise self._failed(exc) from None
             fresh = self._vectors(batch, answer.content)
@@ -117,9 +116,7 @@ class EmbeddingsClient:
         for batch in self._batches(texts, found):
             request = self._request(batch)
             try:
-                answer = await self.connection.call(
-                    lambda client, request=request: client.embeddings.with_raw_response.create(**request)
-                )
+                answer = await self.connection.call(functools.partial(_create, request=request))
             except Exception as exc:
                 raise self._failed(exc) from None
             fresh = self._vectors(batch, answer.content)
@@ -131,6 +128,10 @@ class EmbeddingsClient:
         self.connection.close()
         if self.cache is not None:
             self.cache.close()
+
+
+def _create(client: Any, request: dict[str, Any]) -> Any:
+    return client.embeddings.with_raw_response.create(**request)
 
 
 def _index(value: Any) -> int:
