@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import functools
 import json
-import logging
 import os
 import shutil
 import subprocess
@@ -30,8 +29,6 @@ from pathlib import Path
 from ..config import ISOLATION_LEVELS
 from . import cgroups, seccomp
 from .image import Image
-
-log = logging.getLogger("gradergen.engine.sandbox")
 
 WORKER_SCRIPT = Path(__file__).resolve().parent / "worker.py"
 SANDBOX_WORKER = "/opt/gradergen/worker.py"
@@ -96,6 +93,9 @@ class Machine:
             parts.append("seccomp filter")
         for what, why in self.missing.items():
             parts.append(f"no {what}: {why}")
+        unbounded = self.bwrap is None and self.hierarchy is None and not self.unprivileged_plain
+        if unbounded and os.geteuid() == 0:  # RLIMIT_NPROC does not bind root
+            parts.append("as root with no pids control group, nothing bounds a grader's processes")
         return "; ".join(parts)
 
     def how_to_get_more(self) -> str:
