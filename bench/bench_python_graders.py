@@ -94,9 +94,10 @@ def contender_inprocess(rows: list[list[Any]]) -> dict[str, Any]:
     namespace: dict[str, Any] = {}
     exec(compile(GRADER, "grader.py", "exec"), namespace)
     grade = namespace["grade"]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     rewards = [float(grade(sample, item)) for sample, item in rows]
-    return {"seconds": time.perf_counter() - started, "rewards": rewards, "isolation": "none (in-process)"}
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return {"seconds": seconds, "cpu_seconds": cpu, "rewards": rewards, "isolation": "none (in-process)"}
 
 
 def contender_pool(rows: list[list[Any]], fresh: bool) -> dict[str, Any]:
@@ -112,14 +113,23 @@ def contender_pool(rows: list[list[Any]], fresh: bool) -> dict[str, Any]:
             began = time.perf_counter()
             pool.run_many(GRADER, calls[: WORKERS * 4], DEFAULT_IMAGE)  # both workers started and warm
             start = time.perf_counter() - began
-        started = time.perf_counter()
+        started, cpu, workers_cpu = time.perf_counter(), time.process_time(), _tree_cpu(os.getpid())
         results = pool.run_many(GRADER, calls, DEFAULT_IMAGE)
         seconds = time.perf_counter() - started
+        # the workers' CPU: they live through the run (a fresh process per sample does not, so not there)
+        cpu = time.process_time() - cpu + (_tree_cpu(os.getpid()) - workers_cpu if not fresh else 0.0)
         isolation = pool.isolation
     failed = [r for r in results if r.value is None]
     if failed:
         raise SystemExit(f"{len(failed)} samples failed in the sandbox, the first: {failed[0]}")
-    return {"seconds": seconds, "start": start, "rewards": [r.value for r in results], "isolation": isolation}
+    rewards = [r.value for r in results]
+    return {
+        "seconds": seconds,
+        "cpu_seconds": cpu,
+        "start": start,
+        "rewards": rewards,
+        "isolation": isolation,
+    }
 
 
 # --------------------------------------------------------------------------- measuring
@@ -140,6 +150,21 @@ def _descendants(root: int) -> list[int]:
         found.append(pid)
         todo.extend(children.get(pid, []))
     return found
+
+
+def _tree_cpu(root: int) -> float:
+    """CPU seconds (user and system) used so far by the processes below `root`."""
+    ticks = 0
+    for pid in _descendants(root):
+        if pid == root:
+            continue
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+        except (OSError, ValueError, IndexError):
+            pass
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _pss_kb(pid: int) -> int:
@@ -242,6 +267,7 @@ def main() -> None:
             "median_seconds": statistics.median(r["seconds"] for r in runs),
             "samples_per_second": rate(name),
             "peak_mb": statistics.median(r["peak_mb"] for r in runs),
+            "cpu_us_per_sample": statistics.median(1e6 * r["cpu_seconds"] / len(r["rewards"]) for r in runs),
             "isolation": runs[0]["isolation"],
         }
         for name, runs in rounds.items()
@@ -267,6 +293,10 @@ def main() -> None:
         print(f"{label:28} {s['samples']:>8} {figures}")
     pool = summary["pool"]
     print(f"\nisolation: {pool['isolation']}; warm pool start {pool['median_start_seconds']:.2f} s")
+    cpu = summary["inprocess"]["cpu_us_per_sample"], pool["cpu_us_per_sample"]
+    print(f"CPU per sample: in-process {cpu[0]:.0f} us, warm pool {cpu[1]:.0f} us (parent and workers)")
+    ratios = [i["seconds"] / p["seconds"] for i, p in zip(rounds["inprocess"], rounds["pool"], strict=True)]
+    print(f"warm pool vs in-process, round by round: {', '.join(f'{r:.2f}' for r in ratios)}")
     print(f"warm pool vs in-process: {results['pool_vs_inprocess']:.2f}x (goal >= 0.5x)")
     print(f"warm pool vs a fresh process per sample: {results['pool_vs_fresh']:.1f}x (goal >= 10x)")
     print(f"load average before/after: {load_before[0]:.2f} / {results['load_average_after'][0]:.2f}")
