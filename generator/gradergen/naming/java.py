@@ -169,8 +169,10 @@ _JSON_READS = {
 }
 
 _CODE_TOKENS = re.compile(r'/\*.*?\*/|//[^\n]*|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'', re.S)
-_IDENTIFIER = re.compile(r"\b[A-Z][A-Za-z0-9_]*\b")
-_DECLARED = re.compile(r"\b(?:class|interface|enum|record)\s+([A-Z][A-Za-z0-9_]*)")
+_IDENTIFIER = re.compile(r"(?<![A-Za-z0-9_])[A-Z][A-Za-z0-9_]*(?![A-Za-z0-9_])")
+_DECLARED = re.compile(r"(?:class|interface|enum|record)\s+([A-Z][A-Za-z0-9_]*)")
+"""Without a leading word boundary, which makes the search three times slower: a match inside a longer
+word (`subclass Foo`) is dropped afterwards."""
 _BACKTICKS = re.compile(r"`([^`]+)`")
 _LINK = re.compile(r"\[([^\]]+)\]\((https?://[^)\s]+)\)")
 
@@ -229,6 +231,10 @@ def fit(line: str, width: int = LINE_WIDTH) -> str:
     return line[:cut].rstrip() + "\n" + fit(rest, width)
 
 
+def _is_word_end(text: str, i: int) -> bool:
+    return i > 0 and (text[i - 1].isalnum() or text[i - 1] == "_")
+
+
 def _break_after(line: str, i: int) -> bool:
     following = line[i + 1 : i + 2]
     return (line[i] == "(" and following != ")") or (line[i] == "," and following == " ")
@@ -251,6 +257,20 @@ def _identifier(name: str) -> str:
     return "_" + name if name[0].isdigit() or name == "_" else name
 
 
+def declared_owner(t: NamedType, ir: IR) -> NamedType | None:
+    """The class `t` is declared in; an alias has no class, so what it owns is declared at top level."""
+    owner = ir.types.get(t.owner) if t.owner else None
+    return None if owner is None or isinstance(owner, Alias) else owner
+
+
+def declaration_chain(t: NamedType, ir: IR) -> list[NamedType]:
+    """The classes from the top-level one down to `t`."""
+    chain = [t]
+    while (owner := declared_owner(chain[-1], ir)) is not None:
+        chain.append(owner)
+    return chain[::-1]
+
+
 class JavaNaming(NamingTable):
     lang = "java"
     reserved = KEYWORDS | MEMBER_NAMES
@@ -260,17 +280,23 @@ class JavaNaming(NamingTable):
     def type_name(self, t: NamedType, ir: IR) -> str:
         """The simple class name: nested types take their short name (StringCheckGrader.Operation),
         renamed where it would shadow a class the code uses or repeat an enclosing class's name."""
-        owner = ir.types.get(t.owner) if t.owner else None
-        if isinstance(owner, Alias):
-            owner = None  # an alias is no class, so what it owns is declared at top level
-        local = t.local_name if owner is not None else t.name
+        # one pass down the chain of enclosing classes: asking each owner for its own name instead
+        # would redo the whole chain at every level, exponential in the depth of nesting
+        enclosing: list[str] = []
+        for link in declaration_chain(t, ir):
+            enclosing.append(self._simple_name(link, enclosing))
+        return enclosing[-1]
+
+    @staticmethod
+    def _simple_name(t: NamedType, enclosing: list[str]) -> str:
+        local = t.local_name if enclosing else t.name
         name = _identifier(pascal(local) if "_" in local or "-" in local else local[:1].upper() + local[1:])
-        enclosing = set()
-        while owner is not None:
-            enclosing.add(self.type_name(owner, ir))
-            owner = ir.types.get(owner.owner) if owner.owner else None
-        if name in RESERVED_TYPE_NAMES or name in enclosing:
-            name += "Type" if enclosing else "Model"
+        if name not in RESERVED_TYPE_NAMES and name not in enclosing:
+            return name
+        base = name + ("Type" if enclosing else "Model")
+        name, n = base, 2
+        while name in enclosing:  # Java forbids a class named like one that encloses it
+            name, n = f"{base}{n}", n + 1
         return name
 
     def field_name(self, f: Field, owner: Struct) -> str:
@@ -366,13 +392,23 @@ class JavaContext:
         self.ir = ir
         self.root = options.java_package
         self.lang = table.lang
+        # Everything a reference asks is looked up in tables built once here: scanning the types
+        # for each of the many references a large spec makes would be quadratic in its size.
+        self._chains = {t.name: declaration_chain(t, ir) for t in ir.types.values()}
         self._packages = self._assign_packages()
         self._nested: dict[str, list[NamedType]] = {}
+        self._members: dict[str | None, dict[str, NamedType]] = {None: {}}
+        """By enclosing class (None: top level), the first class of each simple name declared there."""
         for t in ir.types.values():
             owner = self.owner(t)
             if owner is not None and self.is_class(t):
                 self._nested.setdefault(owner.name, []).append(t)
+            if self.is_class(t):
+                scope = self._members.setdefault(owner.name if owner else None, {})
+                scope.setdefault(t.names[self.lang], t)
+        self._qualified = {t.name: self._qualify(t) for t in ir.types.values()}
         self._refs: dict[tuple[str, str | None], str] = {}
+        self._imports: dict[str, str] | None = None
 
     # ------------------------------------------------------------------ placement
     def _assign_packages(self) -> dict[str, str]:
@@ -403,15 +439,11 @@ class JavaContext:
 
     def owner(self, t: NamedType) -> NamedType | None:
         """The class `t` is declared in; an alias has no class, so what it owns is declared at top level."""
-        owner = self.ir.types.get(t.owner) if t.owner else None
-        return None if owner is None or isinstance(owner, Alias) else owner
+        return declared_owner(t, self.ir)
 
     def chain(self, t: NamedType) -> list[NamedType]:
         """The classes from the top-level one down to `t`."""
-        out = [t]
-        while (owner := self.owner(out[0])) is not None:
-            out.insert(0, owner)
-        return out
+        return self._chains[t.name]
 
     def is_class(self, t: NamedType) -> bool:
         return not isinstance(t, Alias)
@@ -435,6 +467,9 @@ class JavaContext:
         return self.source_path(self.package(t), t.names[self.lang])
 
     def qualified(self, t: NamedType) -> str:
+        return self._qualified[t.name]
+
+    def _qualify(self, t: NamedType) -> str:
         return ".".join([self.package(t), *(c.names[self.lang] for c in self.chain(t))])
 
     # ------------------------------------------------------------------ references
@@ -443,12 +478,11 @@ class JavaContext:
         enclosing it, nearest first, else a top-level class."""
         scope = context
         while scope is not None:
-            for member in self.nested(scope):
-                if member.names[self.lang] == simple:
-                    return member
+            member = self._members.get(scope.name, {}).get(simple)
+            if member is not None:
+                return member
             scope = self.owner(scope)
-        top_level = (t for t in self.ir.types.values() if self.is_file(t))
-        return next((t for t in top_level if t.names[self.lang] == simple), None)
+        return self._members[None].get(simple)
 
     def ref(self, target: NamedType, context: NamedType | None) -> str:
         """The shortest spelling of `target` that means it inside the class `context`."""
@@ -624,19 +658,27 @@ class JavaContext:
         """A compilation unit: the generated-code header, the package, and the imports `body` needs."""
         code = _CODE_TOKENS.sub(" ", body)
         used = set(_IDENTIFIER.findall(code))
-        declared = set(_DECLARED.findall(code))
+        declared = {m[1] for m in _DECLARED.finditer(code) if not _is_word_end(code, m.start())}
+        importable = self._importable()
         imports = sorted(
             fqn
-            for simple, fqn in self._importable().items()
-            if simple in used and simple not in declared and fqn.rsplit(".", 1)[0] != package
+            for fqn in (importable.get(simple) for simple in used - declared)
+            if fqn is not None and fqn.rsplit(".", 1)[0] != package
         )
         lines = [HEADER, "", f"package {package};", ""]
         if imports:
             lines += [f"import {fqn};" for fqn in imports] + [""]
-        code_lines = [fit(line) for line in body.strip("\n").rstrip().splitlines()]
+        code_lines = [
+            fit(line) if len(line) > LINE_WIDTH else line for line in body.strip("\n").rstrip().splitlines()
+        ]
         return "\n".join(lines + code_lines) + "\n"
 
     def _importable(self) -> dict[str, str]:
+        if self._imports is None:
+            self._imports = self._collect_importable()
+        return self._imports
+
+    def _collect_importable(self) -> dict[str, str]:
         names = dict(JDK_AND_JACKSON)
         for sub, classes in RUNTIME_CLASSES.items():
             names.update({c: f"{self.root}.{sub}.{c}" for c in classes})
