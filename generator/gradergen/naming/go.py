@@ -47,6 +47,7 @@ from ..ir.model import (
 )
 from ..options import Options
 from .base import NamingTable, resource_chain, words
+from .memo import per_ir
 
 INITIALISMS = frozenset(
     # the list Go's linters use, plus the audio formats the API names
@@ -181,6 +182,7 @@ class GoNaming(NamingTable):
     def resource_attr_name(self, r: Resource) -> str:
         return go_pascal(r.segment)
 
+    @per_ir
     def _operation_prefixes(self, ir: IR) -> dict[str, str]:
         """Operation bodies, and the types nested under them, are named after their resource like the
         official SDK: GraderRunParams of fine_tuning.alpha.graders → FineTuningAlphaGraderRunParams."""
@@ -294,6 +296,7 @@ class GoNaming(NamingTable):
         return [_KIND_CONSTANTS[k] for k in u.kinds_read_by(v)]
 
     # ------------------------------------------------------------------ second names
+    @per_ir
     def field_union_aliases(self, ir: IR) -> dict[tuple[str, str], str]:
         """A union-typed field of an operation body has the name the official SDK gives it:
         FineTuningAlphaGraderValidateParams.Grader is a FineTuningAlphaGraderValidateParamsGraderUnion."""
@@ -346,7 +349,7 @@ class GoNaming(NamingTable):
         return {
             "module": options.go_module,
             "package": options.go_package,
-            "aliases": {a.anchor: [b for b in aliases if b.anchor == a.anchor] for a in aliases},
+            "aliases": _by_anchor(aliases),
             "go_name": lambda name: ir.types[name].names[self.lang],
             "member": lambda union, key: next(
                 v.names[self.lang] for v in ir.types[union].variants if v.key == key  # type: ignore[attr-defined]
@@ -381,6 +384,13 @@ class GoNaming(NamingTable):
             claim(a.name, f"the alias of {a.target}")
         for r in ir.all_resources():
             claim(r.names[self.lang], f"the resource {'.'.join(r.path)}")
+
+
+def _by_anchor(aliases: list[TypeAlias]) -> dict[str, list[TypeAlias]]:
+    grouped: dict[str, list[TypeAlias]] = {}
+    for a in aliases:
+        grouped.setdefault(a.anchor, []).append(a)
+    return grouped
 
 
 def _resource_of(ir: IR, op: Operation) -> Resource:
