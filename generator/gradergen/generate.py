@@ -6,8 +6,8 @@ import os
 from pathlib import Path
 
 from .background import Worker, background
-from .emit.render import Files, format_files, load_manifest, prepare, render_templates, run_steps
-from .emit.steps import warm_up
+from .emit.render import Files, Manifest, format_files, load_manifest, prepare, render_templates, run_steps
+from .emit.steps import BACKGROUND_STEPS, warm_up
 from .errors import GradergenError
 from .ir.build import build_ir
 from .ir.model import IR
@@ -23,27 +23,35 @@ def load_ir(spec: Path) -> IR:
 
 
 def generate(spec: Path, langs: list[str], options: Options) -> dict[str, Files]:
-    """Render every language. Steps that are not templates (datamodel-code-generator, slow mostly to
-    import) run in a forked process that starts importing at once, while this process loads the spec
-    and renders and formats the templates: the two cores share the work."""
-    with_steps = [lang for lang in langs if load_manifest(lang).steps]
-    if not with_steps:
+    """Render every language. Steps that are slow (datamodel-code-generator, mostly to import) run in
+    a forked process that starts importing at once, while this process loads the spec and renders and
+    formats the templates: the two cores share the work."""
+    if not any(in_background(load_manifest(lang)) for lang in langs):
         return _generate(spec, langs, options, None)
     with background(initializer=warm_up) as worker:
         return _generate(spec, langs, options, worker)
 
 
+def in_background(manifest: Manifest) -> bool:
+    return any(step["name"] in BACKGROUND_STEPS for step in manifest.steps)
+
+
 def _generate(spec: Path, langs: list[str], options: Options, worker: Worker | None) -> dict[str, Files]:
     ir = load_ir(spec)
+    manifests = {lang: load_manifest(lang) for lang in langs}
+    # submitted first: the worker's share is the longer one (it names the IR itself)
+    backgrounded = [lang for lang in langs if worker is not None and in_background(manifests[lang])]
+    for lang in backgrounded:
+        assert worker is not None
+        worker.submit(run_steps, lang, ir, options)
     prepared = {lang: prepare(lang, ir, options) for lang in langs}
-    with_steps = [lang for lang, p in prepared.items() if p.manifest.steps]
-    if worker is not None:
-        for lang in with_steps:
-            worker.submit(run_steps, lang, ir, options)
     outputs = {lang: format_files(p, render_templates(p, ir)) for lang, p in prepared.items()}
-    for lang in with_steps:  # results come back in the order the jobs were submitted
-        produced = worker.result() if worker else run_steps(lang, ir, options)
-        outputs[lang].update(format_files(prepared[lang], produced))
+    for lang, manifest in manifests.items():
+        if manifest.steps and lang not in backgrounded:
+            outputs[lang].update(format_files(prepared[lang], run_steps(lang, ir, options)))
+    for lang in backgrounded:  # results come back in the order the jobs were submitted
+        assert worker is not None
+        outputs[lang].update(format_files(prepared[lang], worker.result()))
     return outputs
 
 

@@ -79,6 +79,10 @@ def datamodel_code_generator(ir: IR, options: Options, table: NamingTable) -> st
     return result
 
 
+BACKGROUND_STEPS = frozenset({"datamodel-code-generator"})
+"""Steps slow enough to be worth a process of their own, started (and importing) at once."""
+
+
 def warm_up() -> None:
     """Import what the steps need ahead of time (in a background process)."""
     import datamodel_code_generator.config
