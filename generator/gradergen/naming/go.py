@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import re
-import textwrap
 import unicodedata
 from dataclasses import dataclass
 from typing import Any
@@ -48,6 +47,7 @@ from ..ir.model import (
 from ..options import Options
 from .base import NamingTable, resource_chain, words
 from .memo import per_ir
+from .text import wrap
 
 INITIALISMS = frozenset(
     # the list Go's linters use, plus the audio formats the API names
@@ -411,7 +411,7 @@ def comment(text: str, indent: str = "") -> str:
             continue
         hanging = " " * len(item.group(0)) if item else ""
         out.extend(
-            textwrap.wrap(
+            wrap(
                 line.strip(), width, subsequent_indent=hanging, break_long_words=False, break_on_hyphens=False
             )
         )

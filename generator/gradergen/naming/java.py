@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 import re
-import textwrap
 from collections.abc import Callable
 from typing import Any
 
@@ -35,6 +34,7 @@ from ..ir.model import (
 )
 from ..options import Options
 from .base import NamingTable, camel, pascal, resource_chain, words
+from .text import wrap
 
 KEYWORDS = frozenset(
     """abstract assert boolean break byte case catch char class const continue default do double else enum
@@ -231,6 +231,12 @@ def fit(line: str, width: int = LINE_WIDTH) -> str:
     return line[:cut].rstrip() + "\n" + fit(rest, width)
 
 
+def _names_in(code: str) -> tuple[list[str], list[str]]:
+    """The class names a line of code (comments and literals blanked) uses, and those it declares."""
+    declared = [m[1] for m in _DECLARED.finditer(code) if not _is_word_end(code, m.start())]
+    return _IDENTIFIER.findall(code), declared
+
+
 def _is_word_end(text: str, i: int) -> bool:
     return i > 0 and (text[i - 1].isalnum() or text[i - 1] == "_")
 
@@ -355,7 +361,7 @@ class JavaNaming(NamingTable):
         pad = " " * indent
         out = [pad + "/**"]
         for line in text.splitlines() or [""]:
-            wrapped = textwrap.wrap(
+            wrapped = wrap(
                 line, width=width - indent - 3, break_long_words=False, break_on_hyphens=False
             )
             out.extend(f"{pad} * {w}" for w in wrapped or [""])
@@ -409,6 +415,8 @@ class JavaContext:
         self._qualified = {t.name: self._qualify(t) for t in ir.types.values()}
         self._refs: dict[tuple[str, str | None], str] = {}
         self._imports: dict[str, str] | None = None
+        self._line_names: dict[str, tuple[list[str], list[str]]] = {}
+        """The class names each line of code uses and declares: the files of a spec share most lines."""
 
     # ------------------------------------------------------------------ placement
     def _assign_packages(self) -> dict[str, str]:
@@ -656,9 +664,14 @@ class JavaContext:
     # ------------------------------------------------------------------ files
     def java_unit(self, body: str, package: str) -> str:
         """A compilation unit: the generated-code header, the package, and the imports `body` needs."""
-        code = _CODE_TOKENS.sub(" ", body)
-        used = set(_IDENTIFIER.findall(code))
-        declared = {m[1] for m in _DECLARED.finditer(code) if not _is_word_end(code, m.start())}
+        used: set[str] = set()
+        declared: set[str] = set()
+        for line in set(_CODE_TOKENS.sub(" ", body).split("\n")):
+            names = self._line_names.get(line)
+            if names is None:
+                names = self._line_names[line] = _names_in(line)
+            used.update(names[0])
+            declared.update(names[1])
         importable = self._importable()
         imports = sorted(
             fqn
