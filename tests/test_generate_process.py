@@ -161,6 +161,21 @@ def test_a_bug_in_the_worker_is_one_line_and_ends_both(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
+def test_a_worker_that_cannot_start_is_one_line(tmp_path: Path) -> None:
+    result = run_patched(
+        tmp_path,
+        """
+        import gradergen.generate
+        def no_imports():
+            raise ImportError("no such module")
+        gradergen.generate.warm_up = no_imports
+        """,
+    )
+    assert result.returncode == 70, result.stderr
+    assert result.stderr.startswith("gradergen: internal error: ImportError: no such module")
+    assert result.stderr.count("\n") == 1
+
+
 def test_a_worker_error_is_the_users_error_line(tmp_path: Path) -> None:
     result = run_patched(
         tmp_path,

@@ -116,33 +116,43 @@ def _status(process: BaseProcess) -> str:
     if code is None:
         return "still running"
     if code < 0:
-        return f"killed by {signal.Signals(-code).name}"
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
     return f"exit status {code}"
 
 
 def _serve(jobs: Connection, results: Connection, initializer: Callable[[], None], parent: int) -> None:
-    _die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for signum in (signal.SIGTERM, signal.SIGHUP):  # the handlers of the main process came with the fork
         signal.signal(signum, signal.SIG_DFL)
-    initializer()
+    _die_with_parent(parent)
+    try:
+        initializer()
+        broken = None
+    except BaseException as exc:  # then every job gets this answer, which the main process reports
+        broken = _bug(exc)
     while True:
         try:
             message = jobs.recv_bytes()
         except EOFError:  # the main process is done with us
             return
-        reply: tuple[str, Any]
-        try:
-            function, args = ForkingPickler.loads(message)
-            reply = ("ok", function(*args))
-        except GradergenError as exc:
-            reply = ("error", str(exc))
-        except BaseException as exc:  # a bug of ours: the main process reports it
-            reply = ("bug", _bug(exc))
+        reply = ("bug", broken) if broken is not None else _answer(message)
         try:
             results.send(reply)
         except Exception as exc:  # a result that cannot be pickled
             results.send(("bug", _bug(exc)))
+
+
+def _answer(message: bytes) -> tuple[str, Any]:
+    try:
+        function, args = ForkingPickler.loads(message)
+        return ("ok", function(*args))
+    except GradergenError as exc:
+        return ("error", str(exc))
+    except BaseException as exc:  # a bug of ours: the main process reports it
+        return ("bug", _bug(exc))
 
 
 def _bug(exc: BaseException) -> tuple[str, str, str]:
