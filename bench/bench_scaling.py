@@ -18,6 +18,7 @@ import argparse
 import gc
 import itertools
 import json
+import resource
 import shutil
 import statistics
 import subprocess
@@ -38,7 +39,10 @@ LANGS = ("python", "go", "java", "ruby", "jsonschema")
 GOAL_OTHERS_SHARE = 0.25
 GOAL_RATIO_TO_DMCG = 1.2
 
-DMCG_ALONE = """
+ALL = "--lang all"
+DMCG_ALONE = "datamodel-code-generator alone"
+DMCG_GENERATE = "datamodel-code-generator generate()"
+DMCG_SCRIPT = """
 import sys
 from pathlib import Path
 import datamodel_code_generator
@@ -47,8 +51,26 @@ datamodel_code_generator.generate(Path(sys.argv[1]), output=Path(sys.argv[2]), *
 """
 
 
-def stages(spec: Path) -> dict[str, float]:
-    """Seconds of each step, in this process (run as `bench_scaling.py --stages SPEC`)."""
+def cpu_seconds() -> float:
+    """CPU time of this process and of every child it has waited for (formatters, the worker)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
+Sample = dict[str, float]
+"""{"wall": seconds, "cpu": seconds}"""
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.wall, self.cpu = time.perf_counter(), cpu_seconds()
+
+    def read(self) -> Sample:
+        return {"wall": time.perf_counter() - self.wall, "cpu": cpu_seconds() - self.cpu}
+
+
+def stages(spec: Path) -> dict[str, Sample]:
+    """Each step, in this process (run as `bench_scaling.py --stages SPEC`)."""
     gc.disable()  # as `gradergen generate` does
     import datamodel_code_generator
 
@@ -58,56 +80,53 @@ def stages(spec: Path) -> dict[str, float]:
     from gradergen.options import Options
 
     warm_up()  # imports are not a step: the command overlaps them with the other languages
-    times: dict[str, float] = {}
-    started = time.perf_counter()
+    times: dict[str, Sample] = {}
+    clock = Clock()
     ir = load_ir(spec)
-    times["spec and IR"] = time.perf_counter() - started
+    times["spec and IR"] = clock.read()
     for lang in LANGS:
-        started = time.perf_counter()
+        clock = Clock()
         prepared = prepare(lang, ir, Options())
         files = render_templates(prepared, ir)
         files.update(run_steps(lang, ir, Options()))
         format_files(prepared, files)
-        times[lang] = time.perf_counter() - started
+        times[lang] = clock.read()
     with tempfile.TemporaryDirectory() as tmp:
-        started = time.perf_counter()
+        clock = Clock()
         datamodel_code_generator.generate(spec, output=Path(tmp, "models.py"), **DMCG_OPTIONS)
-        times["datamodel-code-generator generate()"] = time.perf_counter() - started
+        times[DMCG_GENERATE] = clock.read()
     return times
 
 
-def timed(cmd: list[str], cwd: Path) -> float:
-    started = time.perf_counter()
+def timed(cmd: list[str], cwd: Path) -> Sample:
+    clock = Clock()
     result = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
-    elapsed = time.perf_counter() - started
+    sample = clock.read()
     if result.returncode != 0:
         sys.exit(f"bench: {' '.join(cmd[:4])} ... failed:\n{result.stderr[-4000:]}")
-    return elapsed
+    return sample
 
 
 def commands(spec: Path, work: Path) -> dict[str, list[str]]:
     gradergen = [str(BIN / "gradergen"), "generate", "--spec", str(spec), "-q"]
-    out: dict[str, list[str]] = {"--lang all": [*gradergen, "--lang", "all", "--out", str(work / "all")]}
+    out: dict[str, list[str]] = {ALL: [*gradergen, "--lang", "all", "--out", str(work / "all")]}
     for lang in LANGS:
         out[f"--lang {lang}"] = [*gradergen, "--lang", lang, "--out", str(work / lang)]
-    out["datamodel-code-generator alone"] = [
-        sys.executable,
-        "-c",
-        DMCG_ALONE,
-        str(spec),
-        str(work / "dmcg-models.py"),
-    ]
+    out[DMCG_ALONE] = [sys.executable, "-c", DMCG_SCRIPT, str(spec), str(work / "dmcg-models.py")]
     return out
 
 
-def run_stages(spec: Path, work: Path) -> dict[str, float]:
+def run_stages(spec: Path, work: Path) -> dict[str, Sample]:
     result = subprocess.run(
         [sys.executable, __file__, "--stages", str(spec)], cwd=work, capture_output=True, text=True
     )
     if result.returncode != 0:
         sys.exit(f"bench: the stage timing failed:\n{result.stderr[-4000:]}")
-    times: dict[str, float] = json.loads(result.stdout)
+    times: dict[str, Sample] = json.loads(result.stdout)
     return times
+
+
+Series = dict[int, dict[str, list[Sample]]]
 
 
 def main() -> int:
@@ -122,8 +141,8 @@ def main() -> int:
 
     work = Path(tempfile.mkdtemp(prefix="gradergen-scaling-"))
     specs = {n: write_scaling_spec(n, work / f"scaling{n}.openapi.yaml") for n in args.sizes}
-    wall: dict[int, dict[str, list[float]]] = {n: {} for n in args.sizes}
-    steps: dict[int, dict[str, list[float]]] = {n: {} for n in args.sizes}
+    runs: Series = {n: {} for n in args.sizes}
+    steps: Series = {n: {} for n in args.sizes}
     try:
         for spec in specs.values():  # one unmeasured warm-up each (OS caches, compiled templates)
             for cmd in commands(spec, work).values():
@@ -131,18 +150,18 @@ def main() -> int:
         for round_number in range(args.runs):
             for n, spec in specs.items():
                 for name, cmd in commands(spec, work).items():
-                    wall[n].setdefault(name, []).append(timed(cmd, work))
-                for name, seconds in run_stages(spec, work).items():
-                    steps[n].setdefault(name, []).append(seconds)
+                    runs[n].setdefault(name, []).append(timed(cmd, work))
+                for name, sample in run_stages(spec, work).items():
+                    steps[n].setdefault(name, []).append(sample)
             summary = ", ".join(
-                f"{n}: all {t['--lang all'][-1]:.2f}s, dmcg {t['datamodel-code-generator alone'][-1]:.2f}s"
-                for n, t in wall.items()
+                f"{n}: all {t[ALL][-1]['wall']:.2f}s, dmcg {t[DMCG_ALONE][-1]['wall']:.2f}s"
+                for n, t in runs.items()
             )
             print(f"round {round_number + 1}/{args.runs}: {summary}", flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    result = summarise(args.runs, wall, steps)
+    result = summarise(args.runs, runs, steps)
     print_table(result)
     out = ROOT / "bench" / "results" / "scaling.json"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -151,31 +170,33 @@ def main() -> int:
     return 0
 
 
-def summarise(
-    runs: int, wall: dict[int, dict[str, list[float]]], steps: dict[int, dict[str, list[float]]]
-) -> dict[str, Any]:
+def medians(samples: dict[str, list[Sample]], kind: str) -> dict[str, float]:
+    return {name: statistics.median(s[kind] for s in series) for name, series in samples.items()}
+
+
+def summarise(runs: int, commands_run: Series, steps: Series) -> dict[str, Any]:
     sizes: dict[str, Any] = {}
-    for n in wall:
-        command = {name: statistics.median(t) for name, t in wall[n].items()}
-        step = {name: statistics.median(t) for name, t in steps[n].items()}
-        others = sum(step[lang] for lang in LANGS if lang != "python")
-        sizes[str(n)] = {
-            "median_command_seconds": command,
-            "median_step_seconds": step,
-            "others_share_of_python_step": others / step["python"],
-            "ratio_all_to_dmcg": command["--lang all"] / command["datamodel-code-generator alone"],
-            "all_command_seconds": wall[n],
-            "all_step_seconds": steps[n],
-        }
-    largest = str(max(wall))
+    for n in commands_run:
+        figures: dict[str, Any] = {}
+        for kind in ("wall", "cpu"):
+            command, step = medians(commands_run[n], kind), medians(steps[n], kind)
+            others = sum(step[lang] for lang in LANGS if lang != "python")
+            figures[kind] = {
+                "median_command_seconds": command,
+                "median_step_seconds": step,
+                "others_share_of_python_step": others / step["python"],
+                "ratio_all_to_dmcg": command[ALL] / command[DMCG_ALONE],
+            }
+        figures["samples"] = {"commands": commands_run[n], "steps": steps[n]}
+        sizes[str(n)] = figures
     return {
         "runs": runs,
         "extra_schemas": [int(n) for n in sizes],
         "sizes": sizes,
         "goal_others_share_of_python_step": GOAL_OTHERS_SHARE,
         "goal_ratio_all_to_dmcg": GOAL_RATIO_TO_DMCG,
-        "at": largest,
-        "seconds_per_100_more_schemas": marginal(sizes),
+        "at": str(max(commands_run)),
+        "wall_seconds_per_100_more_schemas": marginal(sizes),
     }
 
 
@@ -185,40 +206,41 @@ def marginal(sizes: dict[str, Any]) -> dict[str, dict[str, float]]:
     out: dict[str, dict[str, float]] = {}
     for small, large in itertools.pairwise(ordered):
         span = (int(large) - int(small)) / 100
-        first, last = sizes[small]["median_step_seconds"], sizes[large]["median_step_seconds"]
+        first = sizes[small]["wall"]["median_step_seconds"]
+        last = sizes[large]["wall"]["median_step_seconds"]
         out[f"{small}-{large}"] = {name: (last[name] - first[name]) / span for name in first}
     return out
 
 
 def print_table(result: dict[str, Any]) -> None:
-    names = [*LANGS, "datamodel-code-generator generate()"]
-    print(f"\nmedians over {result['runs']} alternating rounds; steps in one process, seconds:")
+    names = [*LANGS, DMCG_GENERATE]
+    print(f"\nmedians over {result['runs']} alternating rounds")
+    print("\neach step in one process, wall seconds (CPU seconds for the share):")
     print(f"{'extra schemas':>14} " + " ".join(f"{name[:10]:>10}" for name in names) + "  others/python")
     for n, figures in result["sizes"].items():
-        step = figures["median_step_seconds"]
-        share = figures["others_share_of_python_step"]
-        print(f"{n:>14} " + " ".join(f"{step[name]:10.2f}" for name in names) + f"  {share:12.0%}")
-    print("\ncommands, wall seconds:")
-    columns = ["--lang all", "datamodel-code-generator alone", *(f"--lang {lang}" for lang in LANGS)]
-    print(
-        f"{'extra schemas':>14} "
-        + " ".join(f"{c.removeprefix('--lang ')[:10]:>10}" for c in columns)
-        + "  all/dmcg"
-    )
+        step = figures["wall"]["median_step_seconds"]
+        share = figures["wall"]["others_share_of_python_step"]
+        cpu_share = figures["cpu"]["others_share_of_python_step"]
+        row = " ".join(f"{step[name]:10.2f}" for name in names)
+        print(f"{n:>14} {row}  {share:6.0%} ({cpu_share:.0%})")
+    print("\ncommands, wall seconds (CPU seconds for the ratio):")
+    columns = [ALL, DMCG_ALONE, *(f"--lang {lang}" for lang in LANGS)]
+    heads = " ".join(f"{c.removeprefix('--lang ')[:10]:>10}" for c in columns)
+    print(f"{'extra schemas':>14} {heads}  all/dmcg")
     for n, figures in result["sizes"].items():
-        command = figures["median_command_seconds"]
-        ratio = figures["ratio_all_to_dmcg"]
-        print(f"{n:>14} " + " ".join(f"{command[c]:10.2f}" for c in columns) + f"  {ratio:8.2f}x")
+        command = figures["wall"]["median_command_seconds"]
+        ratio, cpu_ratio = figures["wall"]["ratio_all_to_dmcg"], figures["cpu"]["ratio_all_to_dmcg"]
+        row = " ".join(f"{command[c]:10.2f}" for c in columns)
+        print(f"{n:>14} {row}  {ratio:.2f}x ({cpu_ratio:.2f}x)")
     at = result["sizes"][result["at"]]
     print(
-        f"\nat {result['at']} schemas: others/python {at['others_share_of_python_step']:.0%} "
+        f"\nat {result['at']} schemas: others/python {at['wall']['others_share_of_python_step']:.0%} "
         f"(goal < {GOAL_OTHERS_SHARE:.0%}), --lang all / datamodel-code-generator alone "
-        f"{at['ratio_all_to_dmcg']:.2f}x (goal <= {GOAL_RATIO_TO_DMCG}x)"
+        f"{at['wall']['ratio_all_to_dmcg']:.2f}x (goal <= {GOAL_RATIO_TO_DMCG}x)"
     )
-    for span, per_100 in result["seconds_per_100_more_schemas"].items():
-        print(
-            f"seconds per 100 more schemas, {span}: " + ", ".join(f"{k} {v:.2f}" for k, v in per_100.items())
-        )
+    for span, per_100 in result["wall_seconds_per_100_more_schemas"].items():
+        costs = ", ".join(f"{k} {v:.2f}" for k, v in per_100.items())
+        print(f"seconds per 100 more schemas, {span}: {costs}")
 
 
 if __name__ == "__main__":
