@@ -79,10 +79,6 @@ class Worker:
         finally:
             self._jobs.close()
 
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid
-
     def submit(self, function: Callable[..., Any], *args: Any) -> None:
         """Queue `function(*args)`; both are pickled here, so that what cannot be raises here."""
         job: Job = (function, args)
