@@ -33,6 +33,7 @@ check: $(READY)
 
 bench: $(READY)
 	$(BIN)/python bench/bench_generate.py
+	$(BIN)/python bench/bench_scaling.py
 	$(BIN)/python bench/bench_validate.py
 
 clean-venv:
