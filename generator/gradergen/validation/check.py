@@ -52,7 +52,8 @@ class Validator:
         if not flags:
             return []
         problems = self._report(Node(kind, doc, ()), schema=bool(flags & INVALID))
-        return sorted(problems, key=lambda p: _document_order(doc, p.pointer))
+        order = _DocumentOrder(doc)
+        return sorted(problems, key=lambda p: order(p.pointer))
 
     def _report(self, root: Node, schema: bool) -> list[Problem]:
         """Walk every named value: its unknown properties, its semantic checks, and, when the
@@ -110,25 +111,35 @@ def _unique(problems: list[Problem]) -> list[Problem]:
     return list(dict.fromkeys(problems))
 
 
-def _document_order(doc: Any, where: str) -> tuple[int, ...]:
-    """Where a pointer falls in the document: the index of each step among its siblings."""
-    order: list[int] = []
-    node = doc
-    for part in (p.replace("~1", "/").replace("~0", "~") for p in where.split("/")[1:]):
-        if isinstance(node, dict):
-            keys = [str(k) for k in node]
-            if part not in keys:
-                order.append(len(keys))
+class _DocumentOrder:
+    """Where a pointer falls in the document: the index of each step among its siblings. Each object
+    is indexed once, so ordering n problems stays linear in the document."""
+
+    def __init__(self, doc: Any) -> None:
+        self.doc = doc
+        self.objects: dict[int, dict[str, tuple[int, Any]]] = {}
+
+    def __call__(self, where: str) -> tuple[int, ...]:
+        order: list[int] = []
+        node = self.doc
+        for part in (p.replace("~1", "/").replace("~0", "~") for p in where.split("/")[1:]):
+            if isinstance(node, dict):
+                members = self.objects.get(id(node))
+                if members is None:
+                    members = {str(k): (i, v) for i, (k, v) in enumerate(node.items())}
+                    self.objects[id(node)] = members
+                found = members.get(part)
+                if found is None:
+                    order.append(len(members))
+                    break
+                order.append(found[0])
+                node = found[1]
+            elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                order.append(int(part))
+                node = node[int(part)]
+            else:
                 break
-            i = keys.index(part)
-            order.append(i)
-            node = list(node.values())[i]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            order.append(int(part))
-            node = node[int(part)]
-        else:
-            break
-    return tuple(order)
+        return tuple(order)
 
 
 @cache

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
@@ -50,12 +51,20 @@ def check_documents(
         if isinstance(doc, Unreadable):
             report.add_unreadable(doc)
             continue
+        located: list[Problem] = []
         for problem in validator.check(doc.value):
             where = doc.locator.locate(problem.pointer, at_key=problem.code in AT_KEY) or (doc.line, 1)
             if strict and problem.severity == "warning":
                 problem = replace(problem, severity="error")
-            report.problems.append(problem.at(*where))
+            located.append(problem.at(*where))
+        if doc.problems:  # found while reading: put them in place among the others
+            located = list(heapq.merge(doc.problems, located, key=_position))
+        report.problems.extend(located)
     return report
+
+
+def _position(problem: Problem) -> tuple[int, int]:
+    return problem.line or 0, problem.column or 0
 
 
 def text_problem(text: str, max_chars: int = MAX_DOCUMENT_BYTES) -> Unreadable | None:
