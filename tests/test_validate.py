@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,8 @@ import yaml
 
 import gradergen
 from gradergen.validation.formula import FormulaError, parse_formula
+from gradergen.validation.run import Report
+from gradergen.validation.streams import JsonlLines, is_regular
 from gradergen.validation.suggest import closest
 from gradergen.validation.templates import check_templates
 
@@ -446,6 +450,57 @@ def test_duplicate_keys_in_jsonl_carry_their_line() -> None:
     (problem,) = gradergen.validate_text(text, name="many.jsonl")
     assert (problem.code, problem.line, problem.column) == ("duplicate-key", 2, 33)
     assert "first written at line 2, column 20" in problem.message
+
+
+# --------------------------------------------------------------------------- bounded reading
+class Endless(io.RawIOBase):
+    """/dev/zero's behaviour, with a count of the bytes handed out."""
+
+    def __init__(self, fill: bytes = b"\0") -> None:
+        self.fill = fill
+        self.given = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        buffer[:] = self.fill * len(buffer)
+        self.given += len(buffer)
+        return len(buffer)
+
+
+@pytest.mark.parametrize("fill", [b"\0", b" ", b"{"])
+def test_an_endless_stream_is_read_no_further_than_one_document(fill: bytes) -> None:
+    source = Endless(fill)
+    report = Report("<stdin>")
+    limit = 2**20
+    lines = JsonlLines(io.BufferedReader(source), limit, report, skippable=False)
+    assert list(lines) == []
+    (problem,) = report.problems
+    assert (problem.code, problem.line) == ("input", 1)
+    assert "reading stops here" in problem.message
+    assert source.given <= limit + 2 * io.DEFAULT_BUFFER_SIZE
+
+
+def test_an_over_long_line_of_a_regular_file_is_skipped_and_reading_goes_on(tmp_path: Path) -> None:
+    path = tmp_path / "long.jsonl"
+    good = '{"type": "python", "name": "p", "source": "def grade(s, i): return 1"}'
+    path.write_text(good + "\n" + "x" * (3 * 2**20) + "\n" + good.replace('"p"', "1") + "\n")
+    report = Report(str(path))
+    with path.open("rb") as stream:
+        documents = list(JsonlLines(stream, 2**20, report, skippable=is_regular(stream)))
+    assert [number for number, _ in documents] == [1, 3]
+    (problem,) = report.problems
+    assert (problem.line, problem.message) == (
+        2,
+        "3.1 MB is too large for a grader file (the limit is 1 MiB)",
+    )
+
+
+def test_a_pipe_is_not_taken_for_a_regular_file() -> None:
+    read, write = os.pipe()
+    with os.fdopen(read, "rb") as stream, os.fdopen(write, "wb"):
+        assert not is_regular(stream)
 
 
 # --------------------------------------------------------------------------- the parsers of each rule
