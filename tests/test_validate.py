@@ -229,6 +229,58 @@ def test_a_label_model_outside_a_multi_still_gets_its_own_checks() -> None:
     ]
 
 
+def test_a_grader_without_a_name_is_a_warning_wherever_it_is() -> None:
+    python = {"type": "python", "source": "def grade(sample, item):\n    return 1.0\n"}
+    body = gradergen.validate({"grader": python, "model_sample": "x"})
+    assert [(p.severity, p.pointer, p.code) for p in body] == [("warning", "/grader", "missing-name")]
+    assert "official SDK types and the generated bindings require it" in body[0].message
+    multi = {"type": "multi", "name": "m", "graders": {"a": python}, "calculate_output": "a"}
+    (inner,) = gradergen.validate(multi)
+    assert (inner.severity, inner.pointer) == ("warning", "/graders/a")
+    assert [p.severity for p in gradergen.validate(multi, strict=True)] == ["error"]
+    (wrong,) = gradergen.validate({**python, "name": None})
+    assert (wrong.severity, wrong.code) == ("error", "schema.type")  # absent is allowed, null is not
+
+
+def test_max_completions_tokens_is_at_least_1() -> None:
+    grader = json.loads((CORPUS / "valid" / "score_model_content_parts.json").read_text())
+    for tokens in (1, 4096, None):
+        assert gradergen.validate({**grader, "sampling_params": {"max_completions_tokens": tokens}}) == []
+    for tokens, shown in ((0, "0"), (-5, "-5"), (0.0, "0.0")):
+        (problem,) = gradergen.validate({**grader, "sampling_params": {"max_completions_tokens": tokens}})
+        assert (problem.pointer, problem.code) == (
+            "/sampling_params/max_completions_tokens",
+            "sampling-params",
+        )
+        assert problem.message == f"max_completions_tokens must be at least 1, found {shown}"
+    (typed,) = gradergen.validate({**grader, "sampling_params": {"max_completions_tokens": "0"}})
+    assert typed.code == "schema.type"
+
+
+def test_non_finite_numbers_get_their_own_message() -> None:
+    """YAML's .nan and .inf used to read as a reversed range ("write [inf, nan]")."""
+    text = (
+        "type: score_model\n"
+        "name: judge\n"
+        "model: o3-mini\n"
+        "input: [{role: user, content: 'Score {{ sample.output_text }}'}]\n"
+        "range: [.nan, .inf]\n"
+        "sampling_params: {temperature: -.inf, top_p: .NaN}\n"
+    )
+    problems = gradergen.validate_text(text, name="judge.yaml")
+    assert [(p.pointer, p.message, p.line, p.column) for p in problems] == [
+        ("/range/0", "nan is not a finite number", 5, 9),
+        ("/range/1", "inf is not a finite number", 5, 15),
+        ("/sampling_params/temperature", "-inf is not a finite number", 6, 32),
+        ("/sampling_params/top_p", "nan is not a finite number", 6, 46),
+    ]
+    hint = "JSON, which the API reads, has no infinity or NaN: write a finite number"
+    assert {(p.severity, p.code, p.hint) for p in problems} == {("error", "number", hint)}
+    huge = '{"type": "score_model", "name": "j", "model": "m", "input": [], "range": [0, 1e999]}'
+    (overflow,) = gradergen.validate_text(huge, name="judge.json")
+    assert (overflow.pointer, overflow.message) == ("/range/1", "inf is not a finite number")
+
+
 # --------------------------------------------------------------------------- located problems
 def test_json_problems_have_the_line_and_column_of_their_value(tmp_path: Path) -> None:
     text = (CORPUS / "invalid" / "multi_inside_multi.json").read_text()

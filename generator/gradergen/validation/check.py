@@ -16,7 +16,7 @@ from .explain import Explainer
 from .fast import INVALID, compile_checks
 from .problem import INPUT, Finding, Path, Problem, kind_of, pointer
 from .schema import build_schema, shallow_definitions
-from .semantics import HOOKS, misplaced, unknown_property
+from .semantics import hooks_for, misplaced, unknown_property
 from .shape import GraderFile, bundled
 from .walk import Misplaced, Node, Walker
 
@@ -28,10 +28,11 @@ class Validator:
     def __init__(self, shape: GraderFile) -> None:
         self.shape = shape
         ir = shape.ir
-        missing = sorted(set(HOOKS) - set(ir.types))
+        self.hooks = hooks_for(shape)
+        missing = sorted(set(self.hooks) - set(ir.types))
         if missing:
             raise ValueError(f"semantic checks name types the spec lacks: {', '.join(missing)}")
-        self.deep = compile_checks(ir, HOOKS)
+        self.deep = compile_checks(ir, self.hooks)
         self.shallow = compile_checks(ir, {}, shallow=True)
         self.walker = Walker(ir)
         self.explainer = Explainer(ir)
@@ -72,7 +73,7 @@ class Validator:
             t = ir.types[node.type_name]
             if isinstance(t, Struct) and isinstance(node.value, dict):
                 found.extend(self._unknown_properties(t, node))
-            hook = HOOKS.get(node.type_name)
+            hook = self.hooks.get(node.type_name)
             if hook is not None:
                 found.extend((node.path, f) for f in hook(node.value))
             if schema and self.shallow[node.type_name](node.value) & INVALID:

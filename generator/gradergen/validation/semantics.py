@@ -7,15 +7,19 @@ the spec's descriptions and x-decision notes.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .formula import FormulaError, parse_formula
-from .problem import Finding, Path
+from .problem import Finding, Path, shown
 from .pysource import check_source
 from .suggest import closest, did_you_mean
 from .templates import check_templates
+
+if TYPE_CHECKING:
+    from .shape import GraderFile
 
 Hook = Callable[[Any], list[Finding]]
 
@@ -75,6 +79,8 @@ def score_model_grader(value: Any) -> list[Finding]:
     bounds = value.get("range") if isinstance(value, dict) else None
     if not (isinstance(bounds, list) and len(bounds) == 2 and all(_is_number(b) for b in bounds)):
         return []  # the schema reports the shape
+    if not all(math.isfinite(b) for b in bounds):
+        return []  # finite_numbers says why
     low, high = bounds
     if low < high:
         return []
@@ -209,6 +215,63 @@ def _formula_findings(formula: str, keys: list[str] | None, graders: Any) -> lis
     return found
 
 
+def sampling_params(value: Any) -> list[Finding]:
+    tokens = value.get("max_completions_tokens") if isinstance(value, dict) else None
+    whole = (isinstance(tokens, int) and not isinstance(tokens, bool)) or (
+        isinstance(tokens, float) and tokens.is_integer()
+    )
+    if not whole or tokens >= 1:  # type: ignore[operator]
+        return []  # absent, null, or not an integer: the schema's to report
+    message = f"max_completions_tokens must be at least 1, found {shown(tokens)}"
+    hint = "the grader model must be allowed at least one token; leave it out, or null, for the model's limit"
+    return [Finding(("max_completions_tokens",), "error", "sampling-params", message, hint)]
+
+
+def missing_name(value: Any) -> list[Finding]:
+    if not isinstance(value, dict) or "name" in value:
+        return []
+    message = (
+        "no name: the service runs a grader without one, but the official SDK types and the "
+        "generated bindings require it"
+    )
+    return [Finding((), "warning", "missing-name", message, 'add "name": a string that says what it grades')]
+
+
+def finite_numbers(fields: tuple[str, ...]) -> Hook:
+    """Numbers JSON cannot carry, in the given number (or array of numbers) fields: YAML's .inf and
+    .nan, a JSON literal too big for a float (1e999), a NaN handed to `validate`."""
+
+    def hook(value: Any) -> list[Finding]:
+        if not isinstance(value, dict):
+            return []
+        found: list[Finding] = []
+        for name in fields:
+            x = value.get(name)
+            items = enumerate(x) if isinstance(x, list) else [(None, x)]
+            for i, item in items:
+                if isinstance(item, float) and not math.isfinite(item):
+                    path = (name,) if i is None else (name, i)
+                    found.append(
+                        Finding(path, "error", "number", f"{item} is not a finite number", FINITE_HINT)
+                    )
+        return found
+
+    return hook
+
+
+FINITE_HINT = "JSON, which the API reads, has no infinity or NaN: write a finite number"
+
+
+def combine(hooks: list[Hook]) -> Hook:
+    if len(hooks) == 1:
+        return hooks[0]
+
+    def combined(value: Any) -> list[Finding]:
+        return [f for hook in hooks for f in hook(value)]
+
+    return combined
+
+
 HOOKS: dict[str, Hook] = {
     "StringCheckGrader": templates_in("input", "reference"),
     "TextSimilarityGrader": templates_in("input", "reference"),
@@ -221,9 +284,32 @@ HOOKS: dict[str, Hook] = {
     "OutputText": templates_in("text"),
     "InputImage": input_image,
     "ResponseInputAudioInputAudio": templates_in("data"),
+    "SamplingParams": sampling_params,
 }
 """The semantic checks of each spec type. Templates render in grader inputs and references and in
 every text, image URL and audio data of a model grader's messages."""
+
+
+def hooks_for(shape: GraderFile) -> dict[str, Hook]:
+    """HOOKS, and the checks read off the IR: a name on every grader type, and finite numbers in
+    every number field."""
+    from ..ir.model import ArrayOf, Primitive, Struct
+
+    extra: dict[str, list[Hook]] = {name: [missing_name] for name in shape.graders}
+    for t in shape.ir.of_kind(Struct):
+        numbers = tuple(
+            f.wire_name
+            for f in t.fields
+            if any(
+                isinstance(r, Primitive) and r.name == "number"
+                for r in (f.type, f.type.item if isinstance(f.type, ArrayOf) else None)
+            )
+        )
+        if numbers:
+            extra.setdefault(t.name, []).append(finite_numbers(numbers))
+    names = dict.fromkeys([*HOOKS, *extra])
+    return {name: combine(([HOOKS[name]] if name in HOOKS else []) + extra.get(name, [])) for name in names}
+
 
 PLACEMENT: dict[tuple[str, str], tuple[str, str]] = {
     ("Grader", "label_model"): (
