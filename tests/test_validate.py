@@ -375,6 +375,15 @@ def test_json_without_a_name_is_recognised_from_its_text() -> None:
         ("[" * 10_000 + "]" * 10_000, "a.json", "nesting is too deep to read", 1, 10_000),
         ("[1, 2]", "a.json", "expected an object (a grader or a request body), found an array", 1, 1),
         ('{"type": NaN}', "a.json", "NaN is not a JSON number", 1, 10),
+        (
+            '{"seed":\n  ' + "9" * 5000 + "}",
+            "a.json",
+            "a number of 5,000 digits is longer than can be read",
+            2,
+            3,
+        ),
+        ("type: python\nname: \ud800\n", "a.yaml", "not UTF-8 text: a lone surrogate", 2, 7),
+        ('{"name": "\udcff"}', "a.json", "not UTF-8 text: a lone surrogate", 1, 11),
     ],
 )
 def test_unreadable_text_is_one_located_input_problem(
@@ -384,6 +393,25 @@ def test_unreadable_text_is_one_located_input_problem(
     assert (problem.severity, problem.code) == ("error", "input")
     assert message in problem.message
     assert (problem.line, problem.column) == (line, column)
+
+
+def test_values_python_will_not_print_are_still_reported() -> None:
+    """Found by bench/soak_validate.py: jsonschema prints every value it reports on, and Python refuses
+    to print an integer of over 4,300 digits, or a list nested 900 deep from inside jsonschema."""
+    (huge,) = gradergen.validate({"type": "python", "name": 10**5000, "source": "def grade(s, i): pass"})
+    assert huge.describe() == "/name: expected a string, found an integer (an integer of about 5,001 digits)"
+    deep: Any = "x"
+    for _ in range(900):
+        deep = [deep]
+    text = json.dumps({"type": "python", "name": deep, "source": "def grade(s, i): pass"})
+    (nested,) = gradergen.validate_text(text, name="deep.json")
+    assert (nested.pointer, nested.message, nested.line) == ("/name", "expected a string, found an array", 1)
+    score = json.loads((CORPUS / "valid" / "score_model_content_parts.json").read_text())
+    (reversed_range,) = gradergen.validate({**score, "range": [10**5000, -(10**5000)]})
+    assert reversed_range.message == (
+        "range [an integer of about 5,001 digits, a negative integer of about 5,001 digits] "
+        "has its minimum above its maximum"
+    )
 
 
 # --------------------------------------------------------------------------- linear locating

@@ -178,6 +178,11 @@ def test_usage_errors_exit_2() -> None:
             "alias.yaml:1:4: error: a YAML alias refers to a value that contains it",
         ),
         ("lines.jsonl", b'{"type": "python"}\n[\n', "lines.jsonl:2:2: error: not valid JSON"),
+        (
+            "long.json",
+            b'{"seed": ' + b"9" * 5000 + b"}",
+            "long.json:1:10: error: a number of 5,000 digits is longer than can be read",
+        ),
     ],
 )
 def test_unreadable_input_is_a_located_error_exit_2(

@@ -14,7 +14,7 @@ from typing import Any
 from ..ir.model import Struct, Union
 from .explain import Explainer
 from .fast import INVALID, compile_checks
-from .problem import INPUT, Finding, Path, Problem, kind_of, pointer
+from .problem import INPUT, MAX_SHOWN_BITS, Finding, Path, Problem, huge_integer, kind_of, pointer
 from .schema import build_schema, shallow_definitions
 from .semantics import hooks_for, misplaced, unknown_property
 from .shape import GraderFile, bundled
@@ -77,7 +77,7 @@ class Validator:
             if hook is not None:
                 found.extend((node.path, f) for f in hook(node.value))
             if schema and self.shallow[node.type_name](node.value) & INVALID:
-                for error in self._validator(node.type_name).iter_errors(node.value):
+                for error in self._validator(node.type_name).iter_errors(clipped(node.value)):
                     errors.append((node.path, tuple(error.absolute_path), error, node.type_name))
         replaced = [path + f.path for path, f in found if f.replaces]
         problems = [
@@ -106,6 +106,32 @@ class Validator:
 
             found = self._validators[type_name] = Draft202012Validator(self.shallow_defs[type_name])
         return found
+
+
+CLIP_DEPTH = 4
+"""A shallow definition looks at most this deep into a value (a struct's field, an array in it, the
+array's items): what lies below is checked as a value of its own, or is free-form JSON."""
+
+
+class _HugeInt(int):
+    """An integer that jsonschema can put in a message: Python will not print one of more than
+    4,300 digits, and jsonschema prints every value it reports on."""
+
+    def __repr__(self) -> str:
+        return huge_integer(self)
+
+
+def clipped(value: Any, depth: int = CLIP_DEPTH) -> Any:
+    """`value` as its shallow definition sees it: containers deeper than `depth` emptied (which keeps
+    jsonschema's messages from printing a deeply nested value, and failing to), huge integers
+    wrapped. Verdicts and error paths are those of the value itself."""
+    if isinstance(value, dict):
+        return {k: clipped(v, depth - 1) for k, v in value.items()} if depth else {}
+    if isinstance(value, list):
+        return [clipped(v, depth - 1) for v in value] if depth else []
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > MAX_SHOWN_BITS:
+        return _HugeInt(value)
+    return value
 
 
 def _unique(problems: list[Problem]) -> list[Problem]:

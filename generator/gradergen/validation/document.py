@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .problem import Problem
+from .problem import Problem, shown
 
 _BRACKET = re.compile(r'"(?:[^"\\]|\\.)*"|([\[\]{}])', re.S)
 
@@ -51,7 +51,7 @@ def duplicate_key(pointer: str, key: str, first: tuple[int, int], line: int, col
     return Problem(
         "error",
         pointer,
-        f"duplicate key {key!r} (first written at line {first[0]}, column {first[1]})",
+        f"duplicate key {shown(key)} (first written at line {first[0]}, column {first[1]})",
         "keep one: the service and the SDKs do not agree on which value wins",
         DUPLICATE_KEY,
         line,

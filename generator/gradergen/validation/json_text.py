@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -62,7 +63,18 @@ def parse_json(text: str, first_line: int = 1) -> Document:
         depth, offset = deepest(text)
         line, column = lines.position(offset)
         raise Unreadable(f"nesting is too deep to read ({depth} levels)", line, column) from None
+    except ValueError as exc:  # an integer longer than Python reads (sys.get_int_max_str_digits)
+        raise _unreadable_number(text, lines, exc) from None
     return Document(value, JsonLocator(text, lines), first_line, duplicates)
+
+
+def _unreadable_number(text: str, lines: Lines, exc: ValueError) -> Unreadable:
+    limit = sys.get_int_max_str_digits()
+    m = re.search(f"[0-9]{{{limit + 1},}}", text) if limit else None
+    if m is None:
+        return Unreadable(f"cannot read: {str(exc).split(';')[0]}", lines.first_line, 1)
+    message = f"a number of {len(m.group()):,} digits is longer than can be read (at most {limit:,})"
+    return Unreadable(message, *lines.position(m.start()), "quote it if it is an identifier")
 
 
 def duplicate_keys(text: str, lines: Lines) -> list[Problem]:

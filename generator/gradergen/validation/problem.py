@@ -87,6 +87,16 @@ def kind_of(value: Any) -> str:
     return f"an {name}" if name[:1] in "aeiou" else f"a {name}"
 
 
+MAX_SHOWN_BITS = 10_000
+"""Integers longer than this (about 3,000 digits) are described, not printed: Python refuses to
+print one of more than 4,300 digits (sys.get_int_max_str_digits)."""
+
+
+def huge_integer(value: int) -> str:
+    digits = int(value.bit_length() * 0.30103) + 1
+    return f"{'a negative' if value < 0 else 'an'} integer of about {digits:,} digits"
+
+
 def shown(value: Any, limit: int = 40) -> str:
     """A value quoted for a message, shortened."""
     text = repr(value) if isinstance(value, str) else _json_text(value)
@@ -98,6 +108,8 @@ def _json_text(value: Any) -> str:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, int) and value.bit_length() > MAX_SHOWN_BITS:
+        return huge_integer(value)
     if isinstance(value, (int, float)):
         return repr(value)
     if isinstance(value, list):

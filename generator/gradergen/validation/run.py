@@ -71,6 +71,13 @@ def text_problem(text: str, max_chars: int = MAX_DOCUMENT_BYTES) -> Unreadable |
     """Why a text cannot hold a grader file before it is even parsed, if it cannot."""
     if len(text) > max_chars:
         return too_large(len(text), max_chars)
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:  # a lone surrogate: text decoded with errors="surrogateescape"
+            line = text.count("\n", 0, exc.start) + 1
+            column = exc.start - (text.rfind("\n", 0, exc.start) + 1) + 1
+            return Unreadable("not UTF-8 text: a lone surrogate", line, column, "grader files are UTF-8 text")
     nul = text.find("\0")
     if nul != -1:
         line = text.count("\n", 0, nul) + 1

@@ -59,7 +59,9 @@ def input_image(value: Any) -> list[Finding]:
     if isinstance(detail, str) and detail not in IMAGE_DETAILS:
         hint = did_you_mean(detail, IMAGE_DETAILS) or "one of " + ", ".join(IMAGE_DETAILS)
         found.append(
-            Finding(("detail",), "warning", "image-detail", f"{detail!r} is not a documented detail", hint)
+            Finding(
+                ("detail",), "warning", "image-detail", f"{shown(detail)} is not a documented detail", hint
+            )
         )
     return found
 
@@ -79,12 +81,12 @@ def score_model_grader(value: Any) -> list[Finding]:
     bounds = value.get("range") if isinstance(value, dict) else None
     if not (isinstance(bounds, list) and len(bounds) == 2 and all(_is_number(b) for b in bounds)):
         return []  # the schema reports the shape
-    if not all(math.isfinite(b) for b in bounds):
+    if any(isinstance(b, float) and not math.isfinite(b) for b in bounds):
         return []  # finite_numbers says why
-    low, high = bounds
-    if low < high:
+    low, high = (shown(b) for b in bounds)
+    if bounds[0] < bounds[1]:
         return []
-    if low == high:
+    if bounds[0] == bounds[1]:
         return [
             Finding(
                 ("range",),
@@ -122,7 +124,7 @@ def label_model_grader(value: Any) -> list[Finding]:
                         ("labels", i),
                         "error",
                         "labels",
-                        f"duplicate label {label!r} (also at index {first[label]})",
+                        f"duplicate label {shown(label)} (also at index {first[label]})",
                         "labels must be unique",
                     )
                 )
@@ -134,7 +136,7 @@ def label_model_grader(value: Any) -> list[Finding]:
         for i, label in enumerate(passing):
             if isinstance(label, str) and label not in known:
                 hint = did_you_mean(label, known) or "passing_labels must be a subset of labels"
-                message = f"{label!r} is not one of the labels ({', '.join(known) or 'none'})"
+                message = f"{shown(label)} is not one of the labels ({', '.join(known) or 'none'})"
                 found.append(Finding(("passing_labels", i), "error", "labels", message, hint))
     return found
 
@@ -207,7 +209,7 @@ def _formula_findings(formula: str, keys: list[str] | None, graders: Any) -> lis
                     ("graders", key),
                     "warning",
                     "unused-grader",
-                    f"grader {key!r} is not used in calculate_output",
+                    f"grader {shown(key)} is not used in calculate_output",
                     hint,
                     at_key=True,
                 )
@@ -333,4 +335,5 @@ def unknown_property(key: str, declared: list[str], present: set[str], type_name
     candidates = [d for d in declared if d not in present]
     match = closest(key, candidates)
     hint = f"did you mean {match!r}?" if match else f"{type_name} has " + ", ".join(declared)
-    return Finding((key,), "warning", "unknown-property", f"unknown property {key!r}", hint, at_key=True)
+    message = f"unknown property {shown(key)}"
+    return Finding((key,), "warning", "unknown-property", message, hint, at_key=True)

@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 
 from .document import Document, Lines, Unreadable, deepest, duplicate_key
-from .problem import Problem, parse_pointer, pointer
+from .problem import Problem, parse_pointer, pointer, shown
 
 try:  # the C parser is several times faster; fall back where libyaml is missing
     YamlLoader: Any = yaml.CSafeLoader
@@ -120,7 +120,10 @@ class _YamlBuilder:
         except yaml.MarkedYAMLError as exc:
             raise _yaml_error(exc) from None
         except (ValueError, TypeError, OverflowError) as exc:
-            raise Unreadable(f"cannot read {node.value!r}: {exc}", *_mark(node), hint="quote it") from None
+            reason = str(exc).split(";")[0]  # Python's advice on its limits is not the user's
+            raise Unreadable(
+                f"cannot read {shown(node.value)}: {reason}", *_mark(node), hint="quote it"
+            ) from None
 
     def _mapping(self, node: yaml.MappingNode) -> tuple[Any, int]:
         out: dict[str, Any] = {}
