@@ -8,11 +8,12 @@ grader files damaged as bytes (truncated, bytes flipped, inserted, deleted, repe
 huge number literal or deep brackets spliced in).
 
 Every case goes through `gradergen.validate` (values) or `gradergen.validate_text` (texts, as JSON,
-YAML and JSONL), and is written to a file; the files are checked by `gradergen validate DIR --format
-json` in batches. An escape is anything but a report: an exception, a call running over --hang
-seconds, a problem without a message or (outside unreadable input) without a line, a CLI exit status
-other than 0, 1 or 2, anything on its stderr, output that is not the JSON report, or a file missing
-from it. A batch with an escape is run again file by file to name the cases. Results go to
+YAML and JSONL), and is written to a file; the files are checked by `gradergen validate FILE…
+--format json`, --batch files a run, and each batch's values once more as the lines of one JSONL
+file. An escape is anything but a report: an exception, a call running over --hang seconds, a
+problem without a message or (outside unreadable input) without a line, a CLI exit status other
+than 0, 1 or 2, anything on its stderr, output that is not the JSON report, or a file missing from
+it. A batch with an escape is run again file by file to name the cases. Results go to
 bench/results/soak.json; the exit status is 1 when anything escaped.
 """
 
@@ -314,6 +315,7 @@ def main() -> None:
             directory = Path(tmp) / f"batch{first}"
             directory.mkdir()
             files: dict[Path, int] = {}
+            lines: list[bytes] = []  # the batch's values once more, one per line of a JSONL file
             for number in range(first, min(first + args.batch, args.count)):
                 rng = random.Random(f"{args.seed}:{number}")
                 case, suffix, data = make_case(rng, docs)
@@ -327,7 +329,10 @@ def main() -> None:
                     path = directory / f"case{number}{suffix}"
                     path.write_bytes(data)
                     files[path] = number
-            batch_escape = run_cli(list(files), args.hang * len(files))
+                    if case[0] == "value":
+                        lines.append(data)  # compact JSON: one line
+            (directory / "values.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+            batch_escape = run_cli([*files, directory / "values.jsonl"], args.hang * len(files))
             if batch_escape:  # name the cases: each file on its own
                 for path, number in files.items():
                     escaped = run_cli([path], args.hang * 10)
