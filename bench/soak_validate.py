@@ -10,10 +10,10 @@ huge number literal or deep brackets spliced in).
 Every case goes through `gradergen.validate` (values) or `gradergen.validate_text` (texts, as JSON,
 YAML and JSONL), and is written to a file; the files are checked by `gradergen validate FILE…
 --format json`, --batch files a run, and each batch's values once more as the lines of one JSONL
-file. An escape is anything but a report: an exception, a call running over --hang seconds, a
-problem without a message or (outside unreadable input) without a line, a CLI exit status other
-than 0, 1 or 2, anything on its stderr, output that is not the JSON report, or a file missing from
-it. A batch with an escape is run again file by file to name the cases. Results go to
+file. An escape is anything but a report: an exception, a warning, a call running over --hang
+seconds, a problem without a message or (outside unreadable input) without a line, a CLI exit
+status other than 0, 1 or 2, anything on its stderr, output that is not the JSON report, or a file
+missing from it. A batch with an escape is run again file by file to name the cases. Results go to
 bench/results/soak.json; the exit status is 1 when anything escaped.
 """
 
@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 import traceback
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -239,10 +240,18 @@ def check_library(case: tuple[str, Any], hang: float) -> str | None:
 
     kind, payload = case
     try:
-        if kind == "value":
-            return misplaced(bounded(hang, lambda: gradergen.validate(payload)), located=False)
-        name, text = payload
-        return misplaced(bounded(hang, lambda: gradergen.validate_text(text, name=name)), located=True)
+        with warnings.catch_warnings(record=True) as caught:  # the library must not print any
+            warnings.simplefilter("always")
+            if kind == "value":
+                found = misplaced(bounded(hang, lambda: gradergen.validate(payload)), located=False)
+            else:
+                name, text = payload
+                found = misplaced(
+                    bounded(hang, lambda: gradergen.validate_text(text, name=name)), located=True
+                )
+        return found or (
+            f"a warning was printed: {caught[0].category.__name__}: {caught[0].message}" if caught else None
+        )
     except Hang:
         return f"ran over {hang} s"
     except Exception as exc:  # anything at all is an escape

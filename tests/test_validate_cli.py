@@ -81,6 +81,14 @@ def test_warnings_exit_0_and_fail_under_strict() -> None:
     assert strict.returncode == 1 and ": error: /pass_threshold: unknown property" in strict.stdout
 
 
+def test_python_warns_on_stdout_as_a_problem_never_on_stderr() -> None:
+    """A source Python reads with a SyntaxWarning used to print "<unknown>:2: SyntaxWarning" on stderr
+    (found by bench/soak_validate.py)."""
+    result = validate("-q", str(CORPUS / "warnings" / "python_syntax_warning.json"))
+    assert (result.returncode, result.stderr) == (0, "")
+    assert ": warning: /source: source line 2: invalid decimal literal" in result.stdout
+
+
 def test_every_invalid_document_exits_1_and_each_line_is_located() -> None:
     result = validate(str(CORPUS / "invalid"))
     assert result.returncode == 1

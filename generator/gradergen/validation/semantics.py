@@ -70,7 +70,7 @@ def python_grader(value: Any) -> list[Finding]:
     source = value.get("source") if isinstance(value, dict) else None
     if not isinstance(source, str):
         return []
-    return [Finding(("source",), "error", "python", i.message, i.hint) for i in check_source(source)]
+    return [Finding(("source",), i.severity, "python", i.message, i.hint) for i in check_source(source)]
 
 
 def _is_number(x: Any) -> bool:
