@@ -16,7 +16,7 @@ from .explain import Explainer
 from .fast import INVALID, compile_checks
 from .problem import INPUT, MAX_SHOWN_BITS, Finding, Path, Problem, huge_integer, kind_of, pointer
 from .schema import build_schema, shallow_definitions
-from .semantics import hooks_for, misplaced, unknown_property
+from .semantics import HOOKS, hooks_for, misplaced, notes_for, unknown_property
 from .shape import GraderFile, bundled
 from .walk import Misplaced, Node, Walker
 
@@ -28,11 +28,13 @@ class Validator:
     def __init__(self, shape: GraderFile) -> None:
         self.shape = shape
         ir = shape.ir
-        self.hooks = hooks_for(shape)
+        notes = notes_for(shape)
+        self.hooks = hooks_for(notes)
+        """Every semantic check, for the full report."""
         missing = sorted(set(self.hooks) - set(ir.types))
         if missing:
             raise ValueError(f"semantic checks name types the spec lacks: {', '.join(missing)}")
-        self.deep = compile_checks(ir, self.hooks)
+        self.deep = compile_checks(ir, HOOKS, notes=notes)
         self.shallow = compile_checks(ir, {}, shallow=True)
         self.walker = Walker(ir)
         self.explainer = Explainer(ir)

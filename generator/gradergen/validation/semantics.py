@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .formula import FormulaError, parse_formula
@@ -292,12 +293,21 @@ HOOKS: dict[str, Hook] = {
 every text, image URL and audio data of a model grader's messages."""
 
 
-def hooks_for(shape: GraderFile) -> dict[str, Hook]:
-    """HOOKS, and the checks read off the IR: a name on every grader type, and finite numbers in
-    every number field."""
+@dataclass(frozen=True)
+class Notes:
+    """The rules read off the IR, which the fast checker tests inline (a hook call per value would
+    cost the common path more than the test): what it notes, the full report explains."""
+
+    named: frozenset[str] = frozenset()
+    """Types whose missing `name` is a warning: the grader types."""
+    finite: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Per type, its number (or array of numbers) fields: infinity and NaN are errors."""
+
+
+def notes_for(shape: GraderFile) -> Notes:
     from ..ir.model import ArrayOf, Primitive, Struct
 
-    extra: dict[str, list[Hook]] = {name: [missing_name] for name in shape.graders}
+    finite: dict[str, tuple[str, ...]] = {}
     for t in shape.ir.of_kind(Struct):
         numbers = tuple(
             f.wire_name
@@ -308,7 +318,15 @@ def hooks_for(shape: GraderFile) -> dict[str, Hook]:
             )
         )
         if numbers:
-            extra.setdefault(t.name, []).append(finite_numbers(numbers))
+            finite[t.name] = numbers
+    return Notes(frozenset(shape.graders), finite)
+
+
+def hooks_for(notes: Notes) -> dict[str, Hook]:
+    """HOOKS, and the hooks that explain the notes: a name on every grader type, finite numbers."""
+    extra: dict[str, list[Hook]] = {name: [missing_name] for name in sorted(notes.named)}
+    for name, fields in notes.finite.items():
+        extra.setdefault(name, []).append(finite_numbers(fields))
     names = dict.fromkeys([*HOOKS, *extra])
     return {name: combine(([HOOKS[name]] if name in HOOKS else []) + extra.get(name, [])) for name in names}
 
