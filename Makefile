@@ -44,6 +44,7 @@ check: $(READY)
 
 bench: system-packages $(READY) images
 	$(BIN)/python bench/bench_generate.py
+	$(BIN)/python bench/bench_scaling.py
 	$(BIN)/python bench/bench_validate.py
 	$(BIN)/python bench/bench_text_similarity.py
 	$(BIN)/python bench/bench_python_graders.py

@@ -11,6 +11,9 @@ Contenders, on the same file:
     located report for every problem;
   - cli: `gradergen validate FILE --format json`, end to end, process start included.
 
+Then, on its own: how long the library takes to locate 100,000 problems in one document (a grader
+with 100,000 unknown properties, as JSON and as YAML).
+
 Each round runs every contender once, in turn, so that machine noise falls on all of them; the
 figures are medians over the rounds. Results are printed and written to bench/results/validate.json.
 """
@@ -247,6 +250,32 @@ def cli(path: Path) -> int:
     return len({p["line"] for p in json.loads(result.stdout)["problems"] if p["severity"] == "error"})
 
 
+def many_keys(count: int, fmt: str) -> str:
+    """A grader with `count` unknown properties, one per line: as many problems to locate."""
+    grader = {"type": "string_check", "name": "n", "input": "a", "reference": "b", "operation": "eq"}
+    grader.update({f"k{i}": i for i in range(count)})
+    if fmt == "json":
+        return json.dumps(grader, indent=0)
+    return "".join(f"{key}: {json.dumps(value)}\n" for key, value in grader.items())
+
+
+def locating(rounds: int, count: int = 100_000) -> dict[str, float]:
+    """Median seconds of gradergen.validate_text on a document with `count` problems, JSON and YAML."""
+    import gradergen
+
+    out: dict[str, float] = {}
+    for fmt in ("json", "yaml"):
+        text = many_keys(count, fmt)
+        times = []
+        for _ in range(rounds):
+            started = time.perf_counter()
+            found = len(gradergen.validate_text(text, name=f"many.{fmt}"))
+            times.append(time.perf_counter() - started)
+        assert found == count, found
+        out[fmt] = statistics.median(times)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--count", type=int, default=100_000, help="graders in the file (default 100000)")
@@ -281,6 +310,7 @@ def main() -> None:
                 invalid[name] = run()
                 times[name].append(time.perf_counter() - started)
             print(f"round {r + 1}: " + ", ".join(f"{n} {t[-1]:.2f} s" for n, t in times.items()), flush=True)
+    located = locating(args.rounds)
     median = {name: statistics.median(t) for name, t in times.items()}
     rate = {name: args.count / m for name, m in median.items()}
     ratio = {name: rate[name] / rate["jsonschema"] for name in contenders if name != "jsonschema"}
@@ -295,11 +325,13 @@ def main() -> None:
         "seconds_per_round": times,
         "graders_per_second": rate,
         "ratio_to_jsonschema": ratio,
+        "locating_100000_problems_seconds_median": located,
     }
     print()
     for name in contenders:
         versus = f"  {ratio[name]:5.1f}x jsonschema" if name in ratio else ""
         print(f"{name:>17}: {rate[name]:>9,.0f} graders/s  (median {median[name]:6.2f} s){versus}")
+    print(f"one document with 100,000 problems: JSON {located['json']:.2f} s, YAML {located['yaml']:.2f} s")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(f"written to {RESULTS.relative_to(ROOT)}")

@@ -184,7 +184,7 @@ def test_casing() -> None:
 def test_a_namespace_renames_around_reserved_names_and_refuses_two_spec_names() -> None:
     ns = Namespace("python", "in the package", reserved=["Client", "ClientModel"])
     assert ns.claim("Grader", "/components/schemas/Grader") == "Grader"
-    assert ns.claim("Client", "/components/schemas/Client", "Model") == "ClientModelModel"
+    assert ns.claim("Client", "/components/schemas/Client", "Model") == "ClientModel2"
     with pytest.raises(SpecError) as caught:
         ns.claim("Grader", "/components/schemas/grader")
     assert caught.value.pointer == "/components/schemas/grader"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,8 @@ import yaml
 
 import gradergen
 from gradergen.language.formula import FormulaError, parse_formula
+from gradergen.validation.run import Report
+from gradergen.validation.streams import JsonlLines, is_regular
 from gradergen.validation.suggest import closest
 from gradergen.validation.templates import check_templates
 
@@ -225,6 +229,58 @@ def test_a_label_model_outside_a_multi_still_gets_its_own_checks() -> None:
     ]
 
 
+def test_a_grader_without_a_name_is_a_warning_wherever_it_is() -> None:
+    python = {"type": "python", "source": "def grade(sample, item):\n    return 1.0\n"}
+    body = gradergen.validate({"grader": python, "model_sample": "x"})
+    assert [(p.severity, p.pointer, p.code) for p in body] == [("warning", "/grader", "missing-name")]
+    assert "official SDK types and the generated bindings require it" in body[0].message
+    multi = {"type": "multi", "name": "m", "graders": {"a": python}, "calculate_output": "a"}
+    (inner,) = gradergen.validate(multi)
+    assert (inner.severity, inner.pointer) == ("warning", "/graders/a")
+    assert [p.severity for p in gradergen.validate(multi, strict=True)] == ["error"]
+    (wrong,) = gradergen.validate({**python, "name": None})
+    assert (wrong.severity, wrong.code) == ("error", "schema.type")  # absent is allowed, null is not
+
+
+def test_max_completions_tokens_is_at_least_1() -> None:
+    grader = json.loads((CORPUS / "valid" / "score_model_content_parts.json").read_text())
+    for tokens in (1, 4096, None):
+        assert gradergen.validate({**grader, "sampling_params": {"max_completions_tokens": tokens}}) == []
+    for tokens, shown in ((0, "0"), (-5, "-5"), (0.0, "0.0")):
+        (problem,) = gradergen.validate({**grader, "sampling_params": {"max_completions_tokens": tokens}})
+        assert (problem.pointer, problem.code) == (
+            "/sampling_params/max_completions_tokens",
+            "sampling-params",
+        )
+        assert problem.message == f"max_completions_tokens must be at least 1, found {shown}"
+    (typed,) = gradergen.validate({**grader, "sampling_params": {"max_completions_tokens": "0"}})
+    assert typed.code == "schema.type"
+
+
+def test_non_finite_numbers_get_their_own_message() -> None:
+    """YAML's .nan and .inf used to read as a reversed range ("write [inf, nan]")."""
+    text = (
+        "type: score_model\n"
+        "name: judge\n"
+        "model: o3-mini\n"
+        "input: [{role: user, content: 'Score {{ sample.output_text }}'}]\n"
+        "range: [.nan, .inf]\n"
+        "sampling_params: {temperature: -.inf, top_p: .NaN}\n"
+    )
+    problems = gradergen.validate_text(text, name="judge.yaml")
+    assert [(p.pointer, p.message, p.line, p.column) for p in problems] == [
+        ("/range/0", "nan is not a finite number", 5, 9),
+        ("/range/1", "inf is not a finite number", 5, 15),
+        ("/sampling_params/temperature", "-inf is not a finite number", 6, 32),
+        ("/sampling_params/top_p", "nan is not a finite number", 6, 46),
+    ]
+    hint = "JSON, which the API reads, has no infinity or NaN: write a finite number"
+    assert {(p.severity, p.code, p.hint) for p in problems} == {("error", "number", hint)}
+    huge = '{"type": "score_model", "name": "j", "model": "m", "input": [], "range": [0, 1e999]}'
+    (overflow,) = gradergen.validate_text(huge, name="judge.json")
+    assert (overflow.pointer, overflow.message) == ("/range/1", "inf is not a finite number")
+
+
 # --------------------------------------------------------------------------- located problems
 def test_json_problems_have_the_line_and_column_of_their_value(tmp_path: Path) -> None:
     text = (CORPUS / "invalid" / "multi_inside_multi.json").read_text()
@@ -319,6 +375,15 @@ def test_json_without_a_name_is_recognised_from_its_text() -> None:
         ("[" * 10_000 + "]" * 10_000, "a.json", "nesting is too deep to read", 1, 10_000),
         ("[1, 2]", "a.json", "expected an object (a grader or a request body), found an array", 1, 1),
         ('{"type": NaN}', "a.json", "NaN is not a JSON number", 1, 10),
+        (
+            '{"seed":\n  ' + "9" * 5000 + "}",
+            "a.json",
+            "a number of 5,000 digits is longer than can be read",
+            2,
+            3,
+        ),
+        ("type: python\nname: \ud800\n", "a.yaml", "not UTF-8 text: a lone surrogate", 2, 7),
+        ('{"name": "\udcff"}', "a.json", "not UTF-8 text: a lone surrogate", 1, 11),
     ],
 )
 def test_unreadable_text_is_one_located_input_problem(
@@ -328,6 +393,194 @@ def test_unreadable_text_is_one_located_input_problem(
     assert (problem.severity, problem.code) == ("error", "input")
     assert message in problem.message
     assert (problem.line, problem.column) == (line, column)
+
+
+def test_values_python_will_not_print_are_still_reported() -> None:
+    """Found by bench/soak_validate.py: jsonschema prints every value it reports on, and Python refuses
+    to print an integer of over 4,300 digits, or a list nested 900 deep from inside jsonschema."""
+    (huge,) = gradergen.validate({"type": "python", "name": 10**5000, "source": "def grade(s, i): pass"})
+    assert huge.describe() == "/name: expected a string, found an integer (an integer of about 5,001 digits)"
+    deep: Any = "x"
+    for _ in range(900):
+        deep = [deep]
+    text = json.dumps({"type": "python", "name": deep, "source": "def grade(s, i): pass"})
+    (nested,) = gradergen.validate_text(text, name="deep.json")
+    assert (nested.pointer, nested.message, nested.line) == ("/name", "expected a string, found an array", 1)
+    score = json.loads((CORPUS / "valid" / "score_model_content_parts.json").read_text())
+    (reversed_range,) = gradergen.validate({**score, "range": [10**5000, -(10**5000)]})
+    assert reversed_range.message == (
+        "range [an integer of about 5,001 digits, a negative integer of about 5,001 digits] "
+        "has its minimum above its maximum"
+    )
+
+
+# --------------------------------------------------------------------------- linear locating
+KEYS = 100_000
+STRING_CHECK = {"type": "string_check", "name": "n", "input": "a", "reference": "b", "operation": "eq"}
+
+
+def test_json_with_100000_unknown_keys_locates_each_one() -> None:
+    """Each key on its own line, each warning at its line (a rescan of the object per problem took
+    2.5 s for 1,000 keys and never finished for 10,000)."""
+    text = json.dumps({**STRING_CHECK, **{f"k{i}": i for i in range(KEYS)}}, indent=0)
+    problems = gradergen.validate_text(text, name="many.json")
+    first = len(STRING_CHECK) + 2  # after "{" and the grader's own lines
+    assert [p.line for p in problems] == list(range(first, first + KEYS))
+    assert {(p.code, p.column) for p in problems} == {("unknown-property", 1)}
+    assert [p.pointer for p in problems[:: KEYS // 4]] == [f"/k{i}" for i in range(0, KEYS, KEYS // 4)]
+
+
+def test_yaml_with_100000_unknown_keys_locates_each_one() -> None:
+    rows = [f"{k}: {v}\n" for k, v in STRING_CHECK.items()] + [f"k{i}: {i}\n" for i in range(KEYS)]
+    problems = gradergen.validate_text("".join(rows), name="many.yaml")
+    first = len(STRING_CHECK) + 1
+    assert [p.line for p in problems] == list(range(first, first + KEYS))
+    assert problems[-1].pointer == f"/k{KEYS - 1}"
+
+
+def test_a_long_array_with_a_problem_in_each_item_locates_each_one() -> None:
+    count = 20_000
+    grader = {
+        "type": "multi",
+        "name": "m",
+        "calculate_output": "l",
+        "graders": {
+            "l": {
+                "type": "label_model",
+                "name": "l",
+                "model": "m",
+                "input": [{"role": "user", "content": "{{ item.x }}"}],
+                "labels": ["a"] * count,
+                "passing_labels": ["a"],
+            }
+        },
+    }
+    text = json.dumps(grader, indent=0)
+    problems = gradergen.validate_text(text, name="labels.json")
+    first = text.splitlines().index('"labels": [') + 2
+    assert [(p.pointer, p.line) for p in problems] == [
+        (f"/graders/l/labels/{i}", first + i) for i in range(1, count)
+    ]
+
+
+# --------------------------------------------------------------------------- duplicate keys
+def test_a_duplicate_json_key_is_an_error_at_its_second_occurrence() -> None:
+    text = (
+        '{"type": "string_check", "name": "first", "input": "a",\n'
+        '  "reference": "b", "operation": "eq",\n'
+        '  "name": "second"}'
+    )
+    (problem,) = gradergen.validate_text(text, name="dup.json")
+    assert (problem.severity, problem.code, problem.pointer) == ("error", "duplicate-key", "/name")
+    assert (problem.line, problem.column) == (3, 3)
+    assert problem.message == "duplicate key 'name' (first written at line 1, column 26)"
+    assert "the service and the SDKs" in problem.hint
+
+
+def test_duplicate_keys_are_found_at_every_depth_and_among_other_problems() -> None:
+    text = (
+        "{\n"
+        '  "grader": {"type": "python", "name": "p", "source": "def grade(s, i): return 1",\n'
+        '             "type": "python", "pass_threshold": 1},\n'
+        '  "model_sample": "x",\n'
+        '  "item": {"rows": [{}, {"k": 1, "k": 2, "k": 3}], "deleted": {"a": 1, "a": 2}},\n'
+        '  "item": {"rows": []}\n'
+        "}\n"
+    )
+    problems = gradergen.validate_text(text, name="request.json")
+    assert [(p.code, p.pointer, p.line) for p in problems] == [
+        ("duplicate-key", "/grader/type", 3),
+        ("unknown-property", "/grader/pass_threshold", 3),
+        ("duplicate-key", "/item/rows/1/k", 5),
+        ("duplicate-key", "/item/rows/1/k", 5),
+        ("duplicate-key", "/item/deleted/a", 5),
+        ("duplicate-key", "/item", 6),
+    ]
+    assert all("first written at line 5" in p.message for p in problems[2:5])
+
+
+def test_a_duplicate_yaml_key_is_an_error_at_its_second_occurrence() -> None:
+    text = (
+        "type: multi\n"
+        "name: m\n"
+        "calculate_output: a\n"
+        "graders:\n"
+        "  a: {type: python, name: a, source: 'def grade(s, i): return 1'}\n"
+        "  a: {type: python, name: b, source: 'def grade(s, i): return 0'}\n"
+        "name: n\n"
+    )
+    problems = gradergen.validate_text(text, name="dup.yaml")
+    assert [(p.code, p.pointer, p.line, p.column) for p in problems] == [
+        ("duplicate-key", "/graders/a", 6, 3),
+        ("duplicate-key", "/name", 7, 1),
+    ]
+    assert problems[1].message == "duplicate key 'name' (first written at line 2, column 1)"
+
+
+def test_a_yaml_merge_is_not_a_duplicate_but_a_key_written_twice_is() -> None:
+    text = "<<: {type: python, name: p}\nname: q\nsource: 'def grade(s, i): return 1'\n"
+    assert gradergen.validate_text(text, name="m.yaml") == []
+    twice = "<<: {type: python}\nname: q\nname: q\nsource: 'def grade(s, i): return 1'\n"
+    assert [(p.code, p.line) for p in gradergen.validate_text(twice, name="m.yaml")] == [("duplicate-key", 3)]
+
+
+def test_duplicate_keys_in_jsonl_carry_their_line() -> None:
+    good = '{"type": "python", "name": "p", "source": "def grade(a, b): return 1"}'
+    text = "\n".join([good, good.replace('"name": "p"', '"name": "p", "name": "q"')]) + "\n"
+    (problem,) = gradergen.validate_text(text, name="many.jsonl")
+    assert (problem.code, problem.line, problem.column) == ("duplicate-key", 2, 33)
+    assert "first written at line 2, column 20" in problem.message
+
+
+# --------------------------------------------------------------------------- bounded reading
+class Endless(io.RawIOBase):
+    """/dev/zero's behaviour, with a count of the bytes handed out."""
+
+    def __init__(self, fill: bytes = b"\0") -> None:
+        self.fill = fill
+        self.given = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        buffer[:] = self.fill * len(buffer)
+        self.given += len(buffer)
+        return len(buffer)
+
+
+@pytest.mark.parametrize("fill", [b"\0", b" ", b"{"])
+def test_an_endless_stream_is_read_no_further_than_one_document(fill: bytes) -> None:
+    source = Endless(fill)
+    report = Report("<stdin>")
+    limit = 2**20
+    lines = JsonlLines(io.BufferedReader(source), limit, report, skippable=False)
+    assert list(lines) == []
+    (problem,) = report.problems
+    assert (problem.code, problem.line) == ("input", 1)
+    assert "reading stops here" in problem.message
+    assert source.given <= limit + 2 * io.DEFAULT_BUFFER_SIZE
+
+
+def test_an_over_long_line_of_a_regular_file_is_skipped_and_reading_goes_on(tmp_path: Path) -> None:
+    path = tmp_path / "long.jsonl"
+    good = '{"type": "python", "name": "p", "source": "def grade(s, i): return 1"}'
+    path.write_text(good + "\n" + "x" * (3 * 2**20) + "\n" + good.replace('"p"', "1") + "\n")
+    report = Report(str(path))
+    with path.open("rb") as stream:
+        documents = list(JsonlLines(stream, 2**20, report, skippable=is_regular(stream)))
+    assert [number for number, _ in documents] == [1, 3]
+    (problem,) = report.problems
+    assert (problem.line, problem.message) == (
+        2,
+        "3.1 MB is too large for a grader file (the limit is 1 MiB)",
+    )
+
+
+def test_a_pipe_is_not_taken_for_a_regular_file() -> None:
+    read, write = os.pipe()
+    with os.fdopen(read, "rb") as stream, os.fdopen(write, "wb"):
+        assert not is_regular(stream)
 
 
 # --------------------------------------------------------------------------- the parsers of each rule

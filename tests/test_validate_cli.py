@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import resource
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -75,6 +79,14 @@ def test_warnings_exit_0_and_fail_under_strict() -> None:
     relaxed, strict = validate(path), validate("--strict", path)
     assert relaxed.returncode == 0 and ": warning: /pass_threshold: unknown property" in relaxed.stdout
     assert strict.returncode == 1 and ": error: /pass_threshold: unknown property" in strict.stdout
+
+
+def test_python_warns_on_stdout_as_a_problem_never_on_stderr() -> None:
+    """A source Python reads with a SyntaxWarning used to print "<unknown>:2: SyntaxWarning" on stderr
+    (found by bench/soak_validate.py)."""
+    result = validate("-q", str(CORPUS / "warnings" / "python_syntax_warning.json"))
+    assert (result.returncode, result.stderr) == (0, "")
+    assert ": warning: /source: source line 2: invalid decimal literal" in result.stdout
 
 
 def test_every_invalid_document_exits_1_and_each_line_is_located() -> None:
@@ -174,6 +186,11 @@ def test_usage_errors_exit_2() -> None:
             "alias.yaml:1:4: error: a YAML alias refers to a value that contains it",
         ),
         ("lines.jsonl", b'{"type": "python"}\n[\n', "lines.jsonl:2:2: error: not valid JSON"),
+        (
+            "long.json",
+            b'{"seed": ' + b"9" * 5000 + b"}",
+            "long.json:1:10: error: a number of 5,000 digits is longer than can be read",
+        ),
     ],
 )
 def test_unreadable_input_is_a_located_error_exit_2(
@@ -257,6 +274,173 @@ def test_an_internal_error_is_one_line(tmp_path: Path) -> None:
     )
     assert result.returncode == 70
     assert "internal error: ZeroDivisionError" in result.stderr and "Traceback" not in result.stderr
+
+
+# --------------------------------------------------------------------------- what is read, and how much
+HANG = 60
+"""Seconds after which a run that should have ended at once counts as hung."""
+
+
+def run_cli(*args: str, stdin: object = None, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    """The CLI as a process, failing the test (instead of blocking the suite) should it hang."""
+    try:
+        return subprocess.run(
+            [str(BIN / "gradergen"), "validate", *args],
+            stdin=stdin,  # type: ignore[arg-type]
+            capture_output=True,
+            text=True,
+            timeout=HANG,
+            **kwargs,  # type: ignore[arg-type]
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"gradergen validate {' '.join(args)} hung for {HANG} s")
+
+
+NOT_REGULAR = "error: not a regular file: this is"
+
+
+def test_a_fifo_without_a_writer_is_refused_at_once(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe.json")
+    (tmp_path / "graders").mkdir()
+    (tmp_path / "graders" / "ok.json").write_text((CORPUS / "valid" / "python.json").read_text())
+    os.mkfifo(tmp_path / "graders" / "pipe.yaml")
+    named = run_cli("pipe.json", cwd=tmp_path)
+    assert named.returncode == 2
+    assert named.stdout.splitlines()[0].startswith(f"pipe.json: {NOT_REGULAR} a named pipe (FIFO)")
+    inside = run_cli("graders", cwd=tmp_path)
+    assert inside.returncode == 2
+    assert inside.stdout.splitlines() == [
+        f"graders/pipe.yaml: {NOT_REGULAR} a named pipe (FIFO) (only regular files are read; to check a "
+        "stream, pipe it in: … | gradergen validate -)",
+        "1 document in 2 files: 1 error, 0 warnings",
+    ]
+
+
+@pytest.mark.parametrize("jobs", ["1", "0"])
+def test_a_device_is_refused_unread(jobs: str) -> None:
+    """/dev/zero used to be read until memory ran out (6 GB, then "internal error: MemoryError"),
+    or with -j 1 forever."""
+    result = run_cli("--input-format", "jsonl", "-j", jobs, "/dev/zero")
+    assert result.returncode == 2
+    assert result.stdout.startswith(f"/dev/zero: {NOT_REGULAR} a character device")
+    assert_no_traceback(result)
+
+
+@pytest.mark.parametrize("args", [["--input-format", "jsonl"], ["--input-format", "jsonl", "-j", "1"], []])
+def test_an_endless_standard_input_stops_at_the_limit(args: list[str]) -> None:
+    with open("/dev/zero", "rb") as zeros:
+        result = run_cli("--max-size", "1", *args, "-", stdin=zeros)
+    assert result.returncode == 2
+    problem, summary = result.stdout.splitlines()
+    documents = "1 document" if args else "0 documents"  # a JSONL line is a document, read or not
+    assert summary == f"{documents} in 1 file: 1 error, 0 warnings"
+    if args:
+        assert problem == (
+            "<stdin>:1:1: error: over 1 MiB is too large for a grader file (the limit is 1 MiB); reading "
+            "stops here, the rest is not checked (raise it with --max-size if this really is a grader)"
+        )
+    else:
+        assert problem.startswith("<stdin>: error: over 1 MiB is too large for a grader file")
+    assert_no_traceback(result)
+
+
+def _without_permission_checks() -> list[str]:
+    """A prefix that runs a command without the capabilities that let root read any directory."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.fail("setpriv is not installed: apt-get install -y util-linux", pytrace=False)
+    caps = "-dac_override,-dac_read_search"
+    return [setpriv, f"--inh-caps={caps}", f"--bounding-set={caps}", "--"]
+
+
+def test_an_unreadable_directory_is_an_error_not_an_empty_one(tmp_path: Path) -> None:
+    """A directory of mode 000 used to be "0 documents in 0 files: all valid", exit 0."""
+    good = (CORPUS / "valid" / "python.json").read_text()
+    (tmp_path / "graders" / "shut").mkdir(parents=True)
+    (tmp_path / "graders" / "a.json").write_text(good)
+    (tmp_path / "graders" / "shut" / "b.json").write_text(good)
+    (tmp_path / "top").mkdir()
+    (tmp_path / "top" / "c.json").write_text(good)
+    (tmp_path / "graders" / "shut").chmod(0)
+    (tmp_path / "top").chmod(0)
+    try:
+        command = [*_without_permission_checks(), str(BIN / "gradergen"), "validate"]
+        nested = subprocess.run(
+            [*command, "graders"], cwd=tmp_path, capture_output=True, text=True, timeout=HANG
+        )
+        top = subprocess.run([*command, "top"], cwd=tmp_path, capture_output=True, text=True, timeout=HANG)
+    finally:
+        (tmp_path / "graders" / "shut").chmod(0o755)
+        (tmp_path / "top").chmod(0o755)
+    assert (nested.returncode, top.returncode) == (2, 2), nested.stdout + top.stdout
+    assert nested.stdout.splitlines() == [
+        "graders/shut: error: cannot read directory: permission denied",
+        "1 document in 2 files: 1 error, 0 warnings",
+    ]
+    assert top.stdout.splitlines()[0] == "top: error: cannot read directory: permission denied"
+
+
+def _sparse_jsonl(path: Path, hole: int) -> None:
+    """A good line, a line of `hole` NUL bytes (a sparse file: no disk used), a broken line with a
+    repeated key, and a good line."""
+    good = (CORPUS / "valid" / "python.json").read_text().replace("\n", " ").encode()
+    with path.open("wb") as f:
+        f.write(good + b"\n")
+        f.seek(hole, os.SEEK_CUR)
+        f.write(b'\n{"type": "python", "name": "n", "type": "python"}\n' + good + b"\n")
+
+
+def _limited(megabytes: int) -> Any:
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (megabytes * 2**20, megabytes * 2**20))
+
+    return limit
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_giant_line_is_skipped_in_bounded_memory(tmp_path: Path, jobs: str) -> None:
+    """A 1 GiB line is reported and skipped by a process that may not map more than 512 MiB: no
+    line is held beyond the per-document limit (reading the file whole died with MemoryError)."""
+    path = tmp_path / "giant.jsonl"
+    _sparse_jsonl(path, 2**30)
+    result = run_cli("-j", jobs, str(path), preexec_fn=_limited(512))
+    assert_no_traceback(result)
+    assert result.returncode == 2, result.stdout + result.stderr
+    rows = [row.split(": ", 2) for row in result.stdout.splitlines()]
+    assert [row[0].removeprefix(str(path)) for row in rows[:-1]] == [":2:1", ":3:1", ":3:33"]
+    assert rows[0][2].startswith("1073.7 MB is too large for a grader file (the limit is 16 MiB)")
+    assert rows[1][2] == "missing required property 'source' (add \"source\": a string)"
+    assert rows[2][2].startswith("/type: duplicate key 'type' (first written at line 3, column 2)")
+    assert result.stdout.splitlines()[-1] == "4 documents in 1 file: 3 errors, 0 warnings"
+
+
+def test_a_file_checked_in_parts_reports_what_it_reports_whole(tmp_path: Path) -> None:
+    """Each worker reads its own byte range: lines cut by a range's edge, line numbers carried across
+    ranges, and over-long lines spanning several ranges come out as in one serial pass."""
+    good = json.dumps(json.loads((CORPUS / "valid" / "multi_every_function.json").read_text()))
+    rows = []
+    for i in range(5000):
+        if i % 1009 == 0:
+            rows.append('{"type": "python", "name": "a", "name": "b", "source": "def grade(s, i): pass"}')
+        if i % 1777 == 0:
+            rows.append("x" * (1 << 20) + "x")  # over the 1 MiB limit below
+        rows.append(good if i % 997 else good.replace('"eq"', '"neq"'))
+    path = tmp_path / "many.jsonl"
+    path.write_text("\n".join(rows) + "\n")
+    assert path.stat().st_size > 8 * 2**20  # several MiB: split among the workers
+    serial = run_cli("--max-size", "1", "-j", "1", str(path))
+    parallel = run_cli("--max-size", "1", "-j", "2", str(path))
+    assert (serial.returncode, parallel.returncode) == (2, 2)
+    assert serial.stdout == parallel.stdout
+    assert serial.stdout.count("duplicate key 'name'") == 5
+    assert serial.stdout.count("is too large") == 3
+    assert serial.stdout.count("'neq' is not one of") == 6
+    last = len(rows)
+    assert f"{path}:{last - 1}:" not in serial.stdout and serial.stdout.endswith(
+        f"{last} documents in 1 file: 14 errors, 0 warnings\n"
+    )
 
 
 # --------------------------------------------------------------------------- schema

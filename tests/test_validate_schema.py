@@ -39,6 +39,16 @@ def test_the_generated_schema_is_draft_2020_12_and_current(schema: dict[str, Any
     assert schema == gradergen.grader_schema()
 
 
+GRADERS = {
+    "StringCheckGrader",
+    "TextSimilarityGrader",
+    "PythonGrader",
+    "ScoreModelGrader",
+    "LabelModelGrader",
+    "MultiGrader",
+}
+
+
 def test_every_spec_object_enum_and_tag_reaches_the_schema(schema: dict[str, Any]) -> None:
     defs = schema["$defs"]
     for name in ("Grader", "SubGrader", "EvalItemContent", "GraderInputItem"):
@@ -52,17 +62,13 @@ def test_every_spec_object_enum_and_tag_reaches_the_schema(schema: dict[str, Any
             assert defs[name]["enum"] == spec["enum"], name
         if "properties" in spec:
             assert list(defs[name]["properties"]) == list(spec["properties"]), name
-            assert defs[name].get("required", []) == spec.get("required", []), name
-    assert set(defs) >= {
-        "StringCheckGrader",
-        "TextSimilarityGrader",
-        "PythonGrader",
-        "ScoreModelGrader",
-        "LabelModelGrader",
-        "MultiGrader",
-        "GraderRunParams",
-        "GraderValidateParams",
-    }
+            required = spec.get("required", [])
+            if name in GRADERS:  # the one documented difference: the service runs graders without a name
+                assert "name" in required, name
+                required = [r for r in required if r != "name"]
+                assert "gradergen validate` warns" in defs[name]["properties"]["name"]["description"]
+            assert defs[name].get("required", []) == required, name
+    assert set(defs) >= GRADERS | {"GraderRunParams", "GraderValidateParams"}
     assert "GraderRunResponse" not in defs  # responses are not grader files
 
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from . import __version__
@@ -56,16 +59,52 @@ def _run_generate(args: argparse.Namespace) -> int:
         ruby_module=args.ruby_module,
     )
     spec = args.spec or default_spec()
-    outputs = generate(spec, langs, options)
-    for lang, files in outputs.items():
-        if args.out is None:
-            root = Path("generated") / lang
-        else:
-            root = args.out / lang if args.lang == "all" else args.out
-        written = write_tree(root, files)
-        if not args.quiet:
-            print(f"{lang}: {len(files)} files in {root} ({len(written)} changed)")
+    with _signals_raise():
+        outputs = generate(spec, langs, options)
+        for lang, files in outputs.items():
+            if args.out is None:
+                root = Path("generated") / lang
+            else:
+                root = args.out / lang if args.lang == "all" else args.out
+            written = write_tree(root, files)
+            if not args.quiet:
+                print(f"{lang}: {len(files)} files in {root} ({len(written)} changed)")
     return 0
+
+
+class _Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived: raised wherever this process is, so that the cleanup on the way out
+    (killing the generation worker, and any formatter running) happens before it dies of the signal."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextmanager
+def _signals_raise() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():  # only the main thread gets signals
+        yield
+        return
+
+    def terminate(signum: int, frame: object) -> None:
+        raise _Terminated(signum)
+
+    previous = {signum: signal.signal(signum, terminate) for signum in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _die_of(signum: int) -> int:
+    """End as the signal would have ended us, so that the caller sees which one it was."""
+    for stream in (sys.stdout, sys.stderr):  # what was printed before the signal is not lost
+        stream.flush()
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+    return 128 + signum  # not reached where the signal kills
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -112,11 +151,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except _Terminated as stop:
+        return _die_of(stop.signum)
     except Exception as exc:  # a bug of ours: one line for the user, the traceback on request
         if os.environ.get("GRADERGEN_DEBUG"):
             raise
+        from .background import WorkerError  # a bug in the generation worker is named as raised there
+
+        what = str(exc) if isinstance(exc, WorkerError) else f"{type(exc).__name__}: {exc}"
         print(
-            f"gradergen: internal error: {type(exc).__name__}: {exc} "
+            f"gradergen: internal error: {what} "
             "(set GRADERGEN_DEBUG=1 for the traceback, and please report it)",
             file=sys.stderr,
         )

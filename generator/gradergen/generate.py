@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
-from .emit.render import Files, format_files, load_manifest, prepare, render_templates, run_steps
-from .emit.steps import warm_up
+from .background import Worker, background
+from .emit.render import Files, Manifest, format_files, load_manifest, prepare, render_templates, run_steps
+from .emit.steps import BACKGROUND_STEPS, warm_up
 from .errors import GradergenError, SpecError
 from .ir.build import build_ir
 from .ir.model import IR
@@ -37,32 +36,37 @@ def _located(spec: Path) -> Iterator[None]:
 
 
 def generate(spec: Path, langs: list[str], options: Options) -> dict[str, Files]:
-    """Render every language. Steps that are not templates (datamodel-code-generator, slow mostly to
-    import) run in a forked process that starts importing at once, while this process loads the spec
-    and renders and formats the templates: the two cores share the work."""
-    with_steps = [lang for lang in langs if load_manifest(lang).steps]
-    with _background(warm=bool(with_steps)) as pool, _located(spec):
-        ir = load_ir(spec)
-        prepared = {lang: prepare(lang, ir, options) for lang in langs}
-        pending = {lang: pool.submit(run_steps, lang, ir, options) for lang in with_steps} if pool else {}
-        outputs = {lang: format_files(p, render_templates(p, ir)) for lang, p in prepared.items()}
-        for lang in with_steps:
-            produced = pending[lang].result() if pool else run_steps(lang, ir, options)
-            outputs[lang].update(format_files(prepared[lang], produced))
+    """Render every language. Steps that are slow (datamodel-code-generator, mostly to import) run in
+    a forked process that starts importing at once, while this process loads the spec and renders and
+    formats the templates: the two cores share the work."""
+    if not any(in_background(load_manifest(lang)) for lang in langs):
+        with _located(spec):
+            return _generate(spec, langs, options, None)
+    with background(initializer=warm_up) as worker, _located(spec):
+        return _generate(spec, langs, options, worker)
+
+
+def in_background(manifest: Manifest) -> bool:
+    return any(step["name"] in BACKGROUND_STEPS for step in manifest.steps)
+
+
+def _generate(spec: Path, langs: list[str], options: Options, worker: Worker | None) -> dict[str, Files]:
+    ir = load_ir(spec)
+    manifests = {lang: load_manifest(lang) for lang in langs}
+    # submitted first: the worker's share is the longer one (it names the IR itself)
+    backgrounded = [lang for lang in langs if worker is not None and in_background(manifests[lang])]
+    for lang in backgrounded:
+        assert worker is not None
+        worker.submit(run_steps, lang, ir, options)
+    prepared = {lang: prepare(lang, ir, options) for lang in langs}
+    outputs = {lang: format_files(p, render_templates(p, ir)) for lang, p in prepared.items()}
+    for lang, manifest in manifests.items():
+        if manifest.steps and lang not in backgrounded:
+            outputs[lang].update(format_files(prepared[lang], run_steps(lang, ir, options)))
+    for lang in backgrounded:  # results come back in the order the jobs were submitted
+        assert worker is not None
+        outputs[lang].update(format_files(prepared[lang], worker.result()))
     return outputs
-
-
-@contextmanager
-def _background(warm: bool) -> Iterator[ProcessPoolExecutor | None]:
-    """A one-process pool forked from this one, already importing what the steps need; None where
-    fork does not exist (the steps then run here)."""
-    if not warm or "fork" not in multiprocessing.get_all_start_methods():
-        yield None
-        return
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=warm_up) as pool:
-        pool.submit(int)  # starts the worker now, so its imports overlap with our own work
-        yield pool
 
 
 def write_tree(root: Path, files: Files) -> list[str]:
@@ -81,8 +85,12 @@ def write_tree(root: Path, files: Files) -> list[str]:
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(target.name + ".tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, target)
+        try:
+            tmp.write_bytes(data)
+            os.replace(tmp, target)
+        except BaseException:  # a full disk, or a signal: no half-written file is left behind
+            tmp.unlink(missing_ok=True)
+            raise
         written.append(rel)
     for rel in sorted(previous - set(files)):
         stale = root / rel

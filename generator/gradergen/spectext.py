@@ -46,11 +46,15 @@ class SpecText(str):
         return (SpecText, (str(self),))
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def is_tainted(value: Any, depth: int = 0) -> bool:
     """Whether `value` is spec text or holds some (in a list, tuple or dict), looked at shallowly."""
-    if isinstance(value, SpecText):
+    kind = type(value)
+    if kind is SpecText:
         return True
-    if depth > 2:
+    if kind in _PLAIN or depth > 2:
         return False
     if isinstance(value, (list, tuple, set, frozenset)):
         return any(is_tainted(v, depth + 1) for v in value)

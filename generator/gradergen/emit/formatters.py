@@ -18,19 +18,30 @@ from .literals import visible
 Files = dict[str, str]
 
 
-def _black(files: Files) -> Files:
-    import black  # imported lazily: only Python output needs it
-    from black.mode import Mode, TargetVersion
-    from black.parsing import InvalidInput
+PYTHON_STYLE = ("--line-length", "100", "--target-version", "py310")
+"""Black's style at 100 columns, as ruff formats it: the same output, a hundred times faster, which
+matters for the models file of a large spec (black alone took longer than datamodel-code-generator)."""
 
-    mode = Mode(target_versions={TargetVersion.PY310}, line_length=100)
+
+def _ruff(files: Files) -> Files:
+    py_files = sorted(p for p in files if p.endswith((".py", ".pyi")))
+    if not py_files:
+        return files
+    from ruff.__main__ import find_ruff_bin  # type: ignore[import-untyped]  # the pinned ruff's binary
+
     out = dict(files)
-    for path, text in files.items():
-        if path.endswith((".py", ".pyi")):
-            try:
-                out[path] = black.format_str(python_ascii(text, path), mode=mode)
-            except InvalidInput as exc:
-                raise GradergenError(f"generated {path} is not valid Python: {exc}") from None
+    with tempfile.TemporaryDirectory(prefix="gradergen-ruff-") as tmp:
+        for p in py_files:
+            target = Path(tmp, p)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(python_ascii(files[p], p), encoding="utf-8")
+        # --isolated: no configuration file of the caller's project may change what is generated
+        command = [find_ruff_bin(), "format", "--isolated", "--no-cache", *PYTHON_STYLE, *py_files]
+        result = subprocess.run(command, cwd=tmp, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise GradergenError(f"generated Python is not valid: {result.stderr.strip()}")
+        for p in py_files:
+            out[p] = Path(tmp, p).read_text(encoding="utf-8")
     return out
 
 
@@ -101,7 +112,7 @@ def _none(files: Files) -> Files:
     return files
 
 
-FORMATTERS: dict[str, Callable[[Files], Files]] = {"black": _black, "gofmt": _gofmt, "none": _none}
+FORMATTERS: dict[str, Callable[[Files], Files]] = {"ruff": _ruff, "gofmt": _gofmt, "none": _none}
 
 
 def run(name: str, files: Files) -> Files:

@@ -60,8 +60,12 @@ def propagating(func: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         result = func(*args, **kwargs)
-        if any(is_tainted(a) for a in args) or any(is_tainted(v) for v in kwargs.values()):
-            return _marked(result)
+        for a in args:
+            if is_tainted(a):
+                return _marked(result)
+        for v in kwargs.values():
+            if is_tainted(v):
+                return _marked(result)
         return result
 
     return wrapper
@@ -139,9 +143,16 @@ class GuardedEnvironment(jinja2.Environment):
         return result
 
     def getattr(self, obj: Any, attribute: str) -> Any:
-        value = super().getattr(obj, attribute)
+        # Jinja's own lookup, inlined: templates look attributes up a great many times
+        try:
+            value = getattr(obj, attribute)
+        except AttributeError:
+            try:
+                return obj[attribute]
+            except (TypeError, LookupError, AttributeError):
+                return self.undefined(obj=obj, name=attribute)
         if isinstance(obj, str) and callable(value):
-            return propagating(value) if not isinstance(obj, SpecText) else _always_marked(value)
+            return _always_marked(value) if isinstance(obj, SpecText) else propagating(value)
         return value
 
     def getitem(self, obj: Any, argument: Any) -> Any:

@@ -68,10 +68,13 @@ def c_string(
     """A double- or single-quoted string literal in the C family: backslash escapes for the quote,
     the backslash, newlines, tabs and `specials`; `unicode_escape` for every other character outside
     printable ASCII (\\uXXXX by default)."""
+    text = str(text)
+    if _PLAIN_IN_QUOTES[quote].fullmatch(text) and not (specials and any(k in text for k in specials)):
+        return quote + text + quote
     table = {quote: "\\" + quote, "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", **(specials or {})}
     escape = unicode_escape or _u4
     out = [quote]
-    for ch in str(text):
+    for ch in text:
         if ch in table:
             out.append(table[ch])
         elif " " <= ch <= "~":
@@ -80,6 +83,10 @@ def c_string(
             out.append(escape(ch))
     out.append(quote)
     return "".join(out)
+
+
+_PLAIN_IN_QUOTES = {q: re.compile(f"[^{q}\\\\\\x00-\\x1f\\x7f-\\U0010ffff]*") for q in ('"', "'")}
+"""Text that needs no escape inside the quote: printable ASCII other than the quote and backslash."""
 
 
 def _u4(ch: str) -> str:

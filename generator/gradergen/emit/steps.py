@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from ..errors import GradergenError
@@ -41,7 +43,8 @@ DMCG_OPTIONS: dict[str, Any] = {
     "input_file_type": "openapi",
     "output_model_type": "pydantic_v2.BaseModel",
     "target_python_version": "3.10",
-    "formatters": ["builtin"],  # black runs afterwards with our own fixed settings
+    "formatters": ["builtin"],  # ruff formats afterwards, with our own fixed settings
+    "builtin_format_line_length": 100,
     "custom_file_header": HEADER,
     "disable_timestamp": True,
     "enum_field_as_literal": "all",
@@ -69,15 +72,20 @@ def datamodel_code_generator(ir: IR, options: Options, table: NamingTable) -> st
         for f in s.fields
         if f.names[table.lang] != f.wire_name
     }
-    try:
-        result = generate(
-            untaint(python_models_input(ir, table.lang)),
-            **DMCG_OPTIONS,
-            custom_class_name_generator=_same_name,
-            aliases=aliases,
-        )
-    except Exception as exc:  # the library raises many kinds; the user needs one clear line
-        raise GradergenError(f"datamodel-code-generator failed on the spec: {exc}") from None
+    # Its formatter also reads settings from the nearest pyproject.toml, which would be the caller's
+    # project; an empty one of our own comes first.
+    with tempfile.TemporaryDirectory(prefix="gradergen-dmcg-") as settings:
+        Path(settings, "pyproject.toml").write_text("", encoding="utf-8")
+        try:
+            result = generate(
+                untaint(python_models_input(ir, table.lang)),
+                **DMCG_OPTIONS,
+                settings_path=Path(settings),
+                custom_class_name_generator=_same_name,
+                aliases=aliases,
+            )
+        except Exception as exc:  # the library raises many kinds; the user needs one clear line
+            raise GradergenError(f"datamodel-code-generator failed on the spec: {exc}") from None
     if not isinstance(result, str):
         raise GradergenError("datamodel-code-generator returned several modules; expected one")
     return result
@@ -85,6 +93,10 @@ def datamodel_code_generator(ir: IR, options: Options, table: NamingTable) -> st
 
 def _same_name(name: str) -> str:
     return name
+
+
+BACKGROUND_STEPS = frozenset({"datamodel-code-generator"})
+"""Steps slow enough to be worth a process of their own, started (and importing) at once."""
 
 
 def warm_up() -> None:

@@ -35,6 +35,8 @@ from .model import (
 
 SCHEMAS = "#/components/schemas/"
 PRIMITIVES = ("string", "integer", "number", "boolean")
+MAX_NESTING = 5
+"""How many levels of types may nest inside a top-level one (Outer.A.B.C.D.E)."""
 
 
 def build_ir(doc: dict[str, Any], source: str = "") -> IR:
@@ -434,6 +436,25 @@ class _Builder:
                 (owner,) = users
                 if owner != t.name and t.name.startswith(owner) and t.name[len(owner)].isupper():
                     t.owner, t.short_name = owner, t.name[len(owner) :]
+        self._limit_nesting()
+
+    def _limit_nesting(self) -> None:
+        """A type more than MAX_NESTING levels below a top-level one is declared at top level itself
+        (and what it owns nests under it again): nesting without end reads like no hand-written code,
+        and Java's class files, named after every enclosing class, would outgrow a file name."""
+        depth: dict[str, int] = {}
+        for t in self.types.values():
+            chain = [t]  # from t up to the first type whose depth is known, or a top-level one
+            while chain[-1].owner is not None and chain[-1].name not in depth:
+                chain.append(self.types[chain[-1].owner])
+            level = depth.get(chain[-1].name, -1)  # a top-level type not seen yet gets 0
+            for link in reversed(chain):
+                if link.name in depth:
+                    continue
+                level += 1
+                if level > MAX_NESTING:
+                    link.owner, link.short_name, level = None, None, 0
+                depth[link.name] = level
 
     def _assign_groups(self, operations: list[Operation]) -> None:
         """Operation bodies and what only one of them reaches belong to the operations; the rest

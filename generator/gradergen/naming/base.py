@@ -201,10 +201,11 @@ class Namespace:
             self.holders.setdefault(self._key(name), (RUNTIME, name))
 
     def claim(self, name: str, pointer: str, suffix: str | Callable[[str], str] = "_") -> str:
-        """Take `name` for what `pointer` names; returns the name it got."""
-        rename = suffix if callable(suffix) else (lambda n: n + suffix)
-        candidate = name
-        for _ in range(20):
+        """Take `name` for what `pointer` names; returns the name it got: `name`, else (when the
+        runtime holds it) `name` with the suffix, then with the suffix and 2, 3, …"""
+        renamed = suffix(name) if callable(suffix) else name + suffix
+        candidates = [name, renamed, *(f"{renamed}{n}" for n in range(2, 100))]
+        for candidate in candidates:
             holder = self.holders.get(self._key(candidate))
             if holder is None:
                 self.holders[self._key(candidate)] = (pointer, candidate)
@@ -215,7 +216,6 @@ class Namespace:
                     f"{self.lang}: this and {holder[0]} are both named {candidate} {self.scope}; "
                     "rename one of them in the spec",
                 )
-            candidate = rename(candidate)
         raise SpecError(pointer, f"{self.lang}: no free name {self.scope} for {name!r}")
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import re
-import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -49,6 +48,8 @@ from ..ir.model import (
 from ..options import Options
 from ..spectext import SpecText
 from .base import NamingTable, resource_chain, words
+from .memo import per_ir
+from .text import wrap
 
 INITIALISMS = frozenset(
     # the list Go's linters use, plus the audio formats the API names
@@ -192,6 +193,7 @@ class GoNaming(NamingTable):
     def resource_attr_name(self, r: Resource) -> str:
         return go_pascal(r.segment)
 
+    @per_ir
     def _operation_prefixes(self, ir: IR) -> dict[str, str]:
         """Operation bodies, and the types nested under them, are named after their resource like the
         official SDK: GraderRunParams of fine_tuning.alpha.graders → FineTuningAlphaGraderRunParams."""
@@ -302,6 +304,7 @@ class GoNaming(NamingTable):
         return [_KIND_CONSTANTS[k] for k in u.kinds_read_by(v)]
 
     # ------------------------------------------------------------------ second names
+    @per_ir
     def field_union_aliases(self, ir: IR) -> dict[tuple[str, str], str]:
         """A union-typed field of an operation body has the name the official SDK gives it:
         FineTuningAlphaGraderValidateParams.Grader is a FineTuningAlphaGraderValidateParamsGraderUnion."""
@@ -359,7 +362,7 @@ class GoNaming(NamingTable):
         return {
             "module": options.go_module,
             "package": options.go_package,
-            "aliases": {a.anchor: [b for b in aliases if b.anchor == a.anchor] for a in aliases},
+            "aliases": _by_anchor(aliases),
             "go_name": lambda name: ir.types[name].names[self.lang],
             "first_value": lambda name: first_enum_value(ir, name, self.lang),
             "member": lambda union, key: next(
@@ -383,6 +386,13 @@ def first_enum_value(ir: IR, name: str, lang: str) -> str:
     return enum.values[0].names[lang]
 
 
+def _by_anchor(aliases: list[TypeAlias]) -> dict[str, list[TypeAlias]]:
+    grouped: dict[str, list[TypeAlias]] = {}
+    for a in aliases:
+        grouped.setdefault(a.anchor, []).append(a)
+    return grouped
+
+
 def _resource_of(ir: IR, op: Operation) -> Resource:
     return next(r for r in ir.all_resources() if r.path == op.resource)
 
@@ -404,7 +414,7 @@ def comment(text: str, indent: str = "") -> str:
             continue
         hanging = " " * len(item.group(0)) if item else ""
         out.extend(
-            textwrap.wrap(
+            wrap(
                 line.strip(), width, subsequent_indent=hanging, break_long_words=False, break_on_hyphens=False
             )
         )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 import re
-import textwrap
 from collections.abc import Callable
 from typing import Any
 
@@ -36,6 +35,7 @@ from ..ir.model import (
 )
 from ..options import Options
 from .base import NamingTable, camel, pascal, resource_chain, words
+from .text import wrap
 
 KEYWORDS = frozenset(
     """abstract assert boolean break byte case catch char class const continue default do double else enum
@@ -184,8 +184,10 @@ _JSON_READS = {
 }
 
 _CODE_TOKENS = re.compile(r'/\*.*?\*/|//[^\n]*|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'', re.S)
-_IDENTIFIER = re.compile(r"\b[A-Z][A-Za-z0-9_]*\b")
-_DECLARED = re.compile(r"\b(?:class|interface|enum|record)\s+([A-Z][A-Za-z0-9_]*)")
+_IDENTIFIER = re.compile(r"(?<![A-Za-z0-9_])[A-Z][A-Za-z0-9_]*(?![A-Za-z0-9_])")
+_DECLARED = re.compile(r"(?:class|interface|enum|record)\s+([A-Z][A-Za-z0-9_]*)")
+"""Without a leading word boundary, which makes the search three times slower: a match inside a longer
+word (`subclass Foo`) is dropped afterwards."""
 _DOC_REFERENCE = re.compile(r"(?:@throws|@exception|@see|\{@link|\{@linkplain)\s+([A-Z][A-Za-z0-9_]*)")
 """Classes a Javadoc comment refers to: javadoc resolves them through the file's imports."""
 _BACKTICKS = re.compile(r"`([^`\n]*[^`\s][^`\n]*)`")
@@ -231,6 +233,16 @@ def fit(line: str, width: int = LINE_WIDTH) -> str:
     return line[:cut].rstrip() + "\n" + fit(rest, width)
 
 
+def _names_in(code: str) -> tuple[list[str], list[str]]:
+    """The class names a line of code (comments and literals blanked) uses, and those it declares."""
+    declared = [m[1] for m in _DECLARED.finditer(code) if not _is_word_end(code, m.start())]
+    return _IDENTIFIER.findall(code), declared
+
+
+def _is_word_end(text: str, i: int) -> bool:
+    return i > 0 and (text[i - 1].isalnum() or text[i - 1] == "_")
+
+
 def _break_after(line: str, i: int) -> bool:
     following = line[i + 1 : i + 2]
     return (line[i] == "(" and following != ")") or (line[i] == "," and following == " ")
@@ -251,6 +263,20 @@ def _identifier(name: str) -> str:
     """Make a spelled name a legal identifier: one that starts with a digit gets a leading underscore."""
     name = re.sub(r"[^A-Za-z0-9_]", "_", name) or "_value"
     return "_" + name if name[0].isdigit() or name == "_" else name
+
+
+def declared_owner(t: NamedType, ir: IR) -> NamedType | None:
+    """The class `t` is declared in; an alias has no class, so what it owns is declared at top level."""
+    owner = ir.types.get(t.owner) if t.owner else None
+    return None if owner is None or isinstance(owner, Alias) else owner
+
+
+def declaration_chain(t: NamedType, ir: IR) -> list[NamedType]:
+    """The classes from the top-level one down to `t`."""
+    chain = [t]
+    while (owner := declared_owner(chain[-1], ir)) is not None:
+        chain.append(owner)
+    return chain[::-1]
 
 
 class JavaNaming(NamingTable):
@@ -344,7 +370,7 @@ class JavaNaming(NamingTable):
         pad = " " * indent
         out = [pad + "/**"]
         for line in text.splitlines() or [""]:
-            wrapped = textwrap.wrap(
+            wrapped = wrap(
                 line, width=width - indent - 3, break_long_words=False, break_on_hyphens=False
             )
             out.extend(f"{pad} * {w}" for w in wrapped or [""])
@@ -390,13 +416,25 @@ class JavaContext:
         self.ir = ir
         self.root = options.java_package
         self.lang = table.lang
+        # Everything a reference asks is looked up in tables built once here: scanning the types
+        # for each of the many references a large spec makes would be quadratic in its size.
+        self._chains = {t.name: declaration_chain(t, ir) for t in ir.types.values()}
         self._packages = self._assign_packages()
         self._nested: dict[str, list[NamedType]] = {}
+        self._members: dict[str | None, dict[str, NamedType]] = {None: {}}
+        """By enclosing class (None: top level), the first class of each simple name declared there."""
         for t in ir.types.values():
             owner = self.owner(t)
             if owner is not None and self.is_class(t):
                 self._nested.setdefault(owner.name, []).append(t)
+            if self.is_class(t):
+                scope = self._members.setdefault(owner.name if owner else None, {})
+                scope.setdefault(t.names[self.lang], t)
+        self._qualified = {t.name: self._qualify(t) for t in ir.types.values()}
         self._refs: dict[tuple[str, str | None], str] = {}
+        self._imports: dict[str, str] | None = None
+        self._line_names: dict[str, tuple[list[str], list[str]]] = {}
+        """The class names each line of code uses and declares: the files of a spec share most lines."""
 
     # ------------------------------------------------------------------ placement
     def _assign_packages(self) -> dict[str, str]:
@@ -427,15 +465,11 @@ class JavaContext:
 
     def owner(self, t: NamedType) -> NamedType | None:
         """The class `t` is declared in; an alias has no class, so what it owns is declared at top level."""
-        owner = self.ir.types.get(t.owner) if t.owner else None
-        return None if owner is None or isinstance(owner, Alias) else owner
+        return declared_owner(t, self.ir)
 
     def chain(self, t: NamedType) -> list[NamedType]:
         """The classes from the top-level one down to `t`."""
-        out = [t]
-        while (owner := self.owner(out[0])) is not None:
-            out.insert(0, owner)
-        return out
+        return self._chains[t.name]
 
     def is_class(self, t: NamedType) -> bool:
         return not isinstance(t, Alias)
@@ -459,6 +493,9 @@ class JavaContext:
         return self.source_path(self.package(t), t.names[self.lang])
 
     def qualified(self, t: NamedType) -> str:
+        return self._qualified[t.name]
+
+    def _qualify(self, t: NamedType) -> str:
         return ".".join([self.package(t), *(c.names[self.lang] for c in self.chain(t))])
 
     # ------------------------------------------------------------------ references
@@ -467,12 +504,11 @@ class JavaContext:
         enclosing it, nearest first, else a top-level class."""
         scope = context
         while scope is not None:
-            for member in self.nested(scope):
-                if member.names[self.lang] == simple:
-                    return member
+            member = self._members.get(scope.name, {}).get(simple)
+            if member is not None:
+                return member
             scope = self.owner(scope)
-        top_level = (t for t in self.ir.types.values() if self.is_file(t))
-        return next((t for t in top_level if t.names[self.lang] == simple), None)
+        return self._members[None].get(simple)
 
     def ref(self, target: NamedType, context: NamedType | None) -> str:
         """The shortest spelling of `target` that means it inside the class `context`."""
@@ -646,21 +682,35 @@ class JavaContext:
     # ------------------------------------------------------------------ files
     def java_unit(self, body: str, package: str) -> str:
         """A compilation unit: the generated-code header, the package, and the imports `body` needs."""
-        code = _CODE_TOKENS.sub(" ", body)
-        used = set(_IDENTIFIER.findall(code)) | set(_DOC_REFERENCE.findall(body))
-        declared = set(_DECLARED.findall(code))
+        used: set[str] = set()
+        declared: set[str] = set()
+        for line in set(_CODE_TOKENS.sub(" ", body).split("\n")):
+            names = self._line_names.get(line)
+            if names is None:
+                names = self._line_names[line] = _names_in(line)
+            used.update(names[0])
+            declared.update(names[1])
+        importable = self._importable()
+        used.update(_DOC_REFERENCE.findall(body))
         imports = sorted(
             fqn
-            for simple, fqn in self._importable().items()
-            if simple in used and simple not in declared and fqn.rsplit(".", 1)[0] != package
+            for fqn in (importable.get(simple) for simple in used - declared)
+            if fqn is not None and fqn.rsplit(".", 1)[0] != package
         )
         lines = [HEADER, "", f"package {package};", ""]
         if imports:
             lines += [f"import {fqn};" for fqn in imports] + [""]
-        code_lines = [fit(line) for line in body.strip("\n").rstrip().splitlines()]
+        code_lines = [
+            fit(line) if len(line) > LINE_WIDTH else line for line in body.strip("\n").rstrip().splitlines()
+        ]
         return "\n".join(lines + code_lines) + "\n"
 
     def _importable(self) -> dict[str, str]:
+        if self._imports is None:
+            self._imports = self._collect_importable()
+        return self._imports
+
+    def _collect_importable(self) -> dict[str, str]:
         names = dict(JDK_AND_JACKSON)
         for sub, classes in RUNTIME_CLASSES.items():
             names.update({c: f"{self.root}.{sub}.{c}" for c in classes})

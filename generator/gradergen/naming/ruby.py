@@ -236,22 +236,28 @@ class _Bindings:
         self.module = options.ruby_module
         self.lang = lang
         self.gem_path = require_path(options.ruby_module)
+        # built once: the templates ask for children and constant paths of every type, many times
+        self._children: dict[str, list[NamedType]] = {}
+        for t in ir.types.values():
+            if t.owner is not None:
+                self._children.setdefault(t.owner, []).append(t)
+        self._full: dict[str, str] = {}
 
     # -------------------------------------------------------------- layout
     def full(self, t: NamedType | str) -> str:
         """The constant path of a type: OpenAI::StringCheckGrader::Operation."""
         t = self.ir.types[t] if isinstance(t, str) else t
-        parts = [t.names[self.lang]]
-        while t.owner is not None:
-            t = self.ir.types[t.owner]
-            parts.append(t.names[self.lang])
-        return "::".join([self.module, *reversed(parts)])
+        found = self._full.get(t.name)
+        if found is None:
+            owner = self.full(t.owner) if t.owner is not None else self.module
+            found = self._full[t.name] = f"{owner}::{t.names[self.lang]}"
+        return found
 
     def file_name(self, t: NamedType) -> str:
         return snake(t.names[self.lang])
 
     def children(self, t: NamedType) -> list[NamedType]:
-        return self.ir.children(t.name)
+        return self._children.get(t.name, [])
 
     def wrap(self, body: str, openers: list[str]) -> str:
         """Nest `body` in `module`/`class` openers, indenting two spaces a level, with blank lines
@@ -465,11 +471,13 @@ _OPENER = re.compile(r"^\s*(class|module) ")
 
 
 def _tidy(lines: list[str]) -> list[str]:
+    following = [""] * len(lines)  # the next line that is not blank, looking from each line
+    for i in range(len(lines) - 2, -1, -1):
+        following[i] = lines[i + 1] or following[i + 1]
     out: list[str] = []
     for i, line in enumerate(lines):
         if not line:
-            following = next((x for x in lines[i + 1 :] if x), "")
-            if not out or not out[-1] or _OPENER.match(out[-1]) or following.strip() == "end":
+            if not out or not out[-1] or _OPENER.match(out[-1]) or following[i].strip() == "end":
                 continue
         out.append(line)
     return out

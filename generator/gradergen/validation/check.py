@@ -14,9 +14,9 @@ from typing import Any
 from ..ir.model import Struct, Union
 from .explain import Explainer
 from .fast import INVALID, compile_checks
-from .problem import INPUT, Finding, Path, Problem, kind_of, pointer
+from .problem import INPUT, MAX_SHOWN_BITS, Finding, Path, Problem, huge_integer, kind_of, pointer
 from .schema import build_schema, shallow_definitions
-from .semantics import HOOKS, misplaced, unknown_property
+from .semantics import HOOKS, hooks_for, misplaced, notes_for, unknown_property
 from .shape import GraderFile, bundled
 from .walk import Misplaced, Node, Walker
 
@@ -28,10 +28,13 @@ class Validator:
     def __init__(self, shape: GraderFile) -> None:
         self.shape = shape
         ir = shape.ir
-        missing = sorted(set(HOOKS) - set(ir.types))
+        notes = notes_for(shape)
+        self.hooks = hooks_for(notes)
+        """Every semantic check, for the full report."""
+        missing = sorted(set(self.hooks) - set(ir.types))
         if missing:
             raise ValueError(f"semantic checks name types the spec lacks: {', '.join(missing)}")
-        self.deep = compile_checks(ir, HOOKS)
+        self.deep = compile_checks(ir, HOOKS, notes=notes)
         self.shallow = compile_checks(ir, {}, shallow=True)
         self.walker = Walker(ir)
         self.explainer = Explainer(ir)
@@ -52,7 +55,8 @@ class Validator:
         if not flags:
             return []
         problems = self._report(Node(kind, doc, ()), schema=bool(flags & INVALID))
-        return sorted(problems, key=lambda p: _document_order(doc, p.pointer))
+        order = _DocumentOrder(doc)
+        return sorted(problems, key=lambda p: order(p.pointer))
 
     def _report(self, root: Node, schema: bool) -> list[Problem]:
         """Walk every named value: its unknown properties, its semantic checks, and, when the
@@ -71,11 +75,11 @@ class Validator:
             t = ir.types[node.type_name]
             if isinstance(t, Struct) and isinstance(node.value, dict):
                 found.extend(self._unknown_properties(t, node))
-            hook = HOOKS.get(node.type_name)
+            hook = self.hooks.get(node.type_name)
             if hook is not None:
                 found.extend((node.path, f) for f in hook(node.value))
             if schema and self.shallow[node.type_name](node.value) & INVALID:
-                for error in self._validator(node.type_name).iter_errors(node.value):
+                for error in self._validator(node.type_name).iter_errors(clipped(node.value)):
                     errors.append((node.path, tuple(error.absolute_path), error, node.type_name))
         replaced = [path + f.path for path, f in found if f.replaces]
         problems = [
@@ -106,29 +110,65 @@ class Validator:
         return found
 
 
+CLIP_DEPTH = 4
+"""A shallow definition looks at most this deep into a value (a struct's field, an array in it, the
+array's items): what lies below is checked as a value of its own, or is free-form JSON."""
+
+
+class _HugeInt(int):
+    """An integer that jsonschema can put in a message: Python will not print one of more than
+    4,300 digits, and jsonschema prints every value it reports on."""
+
+    def __repr__(self) -> str:
+        return huge_integer(self)
+
+
+def clipped(value: Any, depth: int = CLIP_DEPTH) -> Any:
+    """`value` as its shallow definition sees it: containers deeper than `depth` emptied (which keeps
+    jsonschema's messages from printing a deeply nested value, and failing to), huge integers
+    wrapped. Verdicts and error paths are those of the value itself."""
+    if isinstance(value, dict):
+        return {k: clipped(v, depth - 1) for k, v in value.items()} if depth else {}
+    if isinstance(value, list):
+        return [clipped(v, depth - 1) for v in value] if depth else []
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > MAX_SHOWN_BITS:
+        return _HugeInt(value)
+    return value
+
+
 def _unique(problems: list[Problem]) -> list[Problem]:
     return list(dict.fromkeys(problems))
 
 
-def _document_order(doc: Any, where: str) -> tuple[int, ...]:
-    """Where a pointer falls in the document: the index of each step among its siblings."""
-    order: list[int] = []
-    node = doc
-    for part in (p.replace("~1", "/").replace("~0", "~") for p in where.split("/")[1:]):
-        if isinstance(node, dict):
-            keys = [str(k) for k in node]
-            if part not in keys:
-                order.append(len(keys))
+class _DocumentOrder:
+    """Where a pointer falls in the document: the index of each step among its siblings. Each object
+    is indexed once, so ordering n problems stays linear in the document."""
+
+    def __init__(self, doc: Any) -> None:
+        self.doc = doc
+        self.objects: dict[int, dict[str, tuple[int, Any]]] = {}
+
+    def __call__(self, where: str) -> tuple[int, ...]:
+        order: list[int] = []
+        node = self.doc
+        for part in (p.replace("~1", "/").replace("~0", "~") for p in where.split("/")[1:]):
+            if isinstance(node, dict):
+                members = self.objects.get(id(node))
+                if members is None:
+                    members = {str(k): (i, v) for i, (k, v) in enumerate(node.items())}
+                    self.objects[id(node)] = members
+                found = members.get(part)
+                if found is None:
+                    order.append(len(members))
+                    break
+                order.append(found[0])
+                node = found[1]
+            elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                order.append(int(part))
+                node = node[int(part)]
+            else:
                 break
-            i = keys.index(part)
-            order.append(i)
-            node = list(node.values())[i]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            order.append(int(part))
-            node = node[int(part)]
-        else:
-            break
-    return tuple(order)
+        return tuple(order)
 
 
 @cache

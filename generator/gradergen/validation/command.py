@@ -125,10 +125,10 @@ def _validate(args: argparse.Namespace) -> int:
     limit = args.max_size * 2**20
     reports: list[Report] = []
     for path in expand(args.paths):
-        if path == "-":
-            reports.append(
-                check_stream("<stdin>", sys.stdin.buffer, fmt, validator, args.strict, limit, args.jobs)
-            )
+        if isinstance(path, Report):  # a directory that could not be listed
+            reports.append(path)
+        elif path == "-":
+            reports.append(check_stream("<stdin>", sys.stdin.buffer, fmt, validator, args.strict, limit))
         else:
             reports.append(check_path(path, fmt, validator, args.strict, limit, args.jobs))
     for text in args.grader:

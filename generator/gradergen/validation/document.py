@@ -9,6 +9,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from .problem import Problem, shown
+
 _BRACKET = re.compile(r'"(?:[^"\\]|\\.)*"|([\[\]{}])', re.S)
 
 
@@ -36,6 +38,25 @@ class Document:
     locator: Locator
     line: int
     """Where the document starts: its line in the file."""
+    problems: list[Problem] = field(default_factory=list)
+    """What reading found wrong with a document that could still be read (a duplicate key), located."""
+
+
+DUPLICATE_KEY = "duplicate-key"
+
+
+def duplicate_key(pointer: str, key: str, first: tuple[int, int], line: int, column: int) -> Problem:
+    """A key written twice in one object: JSON parsers and YAML loaders keep the last value, but not
+    every reader of a grader does, so the service and the SDKs may disagree on which one counts."""
+    return Problem(
+        "error",
+        pointer,
+        f"duplicate key {shown(key)} (first written at line {first[0]}, column {first[1]})",
+        "keep one: the service and the SDKs do not agree on which value wins",
+        DUPLICATE_KEY,
+        line,
+        column,
+    )
 
 
 @dataclass

@@ -30,7 +30,7 @@ from ..ir.model import (
     TypeRef,
     Union,
 )
-from .semantics import Hook
+from .semantics import Hook, Notes
 
 CLEAN, NOTE, INVALID = 0, 1, 2
 Check = Callable[[Any], int]
@@ -48,9 +48,10 @@ _KINDS = {
 
 
 class _Writer:
-    def __init__(self, ir: IR, hooks: dict[str, Hook], shallow: bool) -> None:
+    def __init__(self, ir: IR, hooks: dict[str, Hook], shallow: bool, notes: Notes) -> None:
         self.ir = ir
         self.hooks = {} if shallow else hooks
+        self.notes = Notes() if shallow else notes
         self.shallow = shallow
         self.lines: list[str] = []
         self.names = {name: "check_" + re.sub(r"\W", "_", name) for name in ir.types}
@@ -113,8 +114,24 @@ class _Writer:
                 opened_at = len(self.lines)
                 self.field(f, 2)
                 self.close(2, opened_at)
+                if f.wire_name == "name" and t.name in self.notes.named:
+                    self.emit(1, "else:")
+                    self.emit(2, "f |= 1")
+            if f.wire_name in self.notes.finite.get(t.name, ()):
+                self.finite(f)
         self.hook(t.name, 1)
         self.emit(1, "return f")
+
+    def finite(self, f: Field) -> None:
+        """Note an infinity or NaN in a number field, or in an array of numbers (x - x is NaN then)."""
+        if isinstance(f.type, ArrayOf):
+            self.emit(1, "if x.__class__ is list:")
+            self.emit(2, "for y in x:")
+            self.emit(3, "if y.__class__ is float and y - y:")
+            self.emit(4, "f |= 1")
+        else:
+            self.emit(1, "if x.__class__ is float and x - x:")
+            self.emit(2, "f |= 1")
 
     def field(self, f: Field, depth: int) -> None:
         if f.nullable:
@@ -201,17 +218,21 @@ class _Writer:
         self.emit(1, "return 2")
 
 
-def checker_source(ir: IR, hooks: dict[str, Hook], shallow: bool = False) -> tuple[str, dict[str, Any]]:
+def checker_source(
+    ir: IR, hooks: dict[str, Hook], shallow: bool = False, notes: Notes | None = None
+) -> tuple[str, dict[str, Any]]:
     """The generated module: its source, and the constants it refers to."""
-    writer = _Writer(ir, hooks, shallow)
+    writer = _Writer(ir, hooks, shallow, notes or Notes())
     for name in ir.types:
         writer.function(name)
     return "\n".join(writer.lines), writer.constants
 
 
-def compile_checks(ir: IR, hooks: dict[str, Hook], shallow: bool = False) -> dict[str, Check]:
-    """One checker per named type."""
-    source, namespace = checker_source(ir, hooks, shallow)
+def compile_checks(
+    ir: IR, hooks: dict[str, Hook], shallow: bool = False, notes: Notes | None = None
+) -> dict[str, Check]:
+    """One checker per named type: `hooks` are called, `notes` tested inline."""
+    source, namespace = checker_source(ir, hooks, shallow, notes)
     code = compile(source, f"<gradergen checker{' (shallow)' if shallow else ''}>", "exec")
     exec(code, namespace)  # the source is generated above from the IR, never from input
     names = {name: "check_" + re.sub(r"\W", "_", name) for name in ir.types}

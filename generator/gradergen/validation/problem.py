@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from typing import Any, Literal, NamedTuple
 
 Severity = Literal["error", "warning"]
@@ -34,7 +34,8 @@ class Problem:
         return asdict(self)
 
     def at(self, line: int | None, column: int | None) -> Problem:
-        return replace(self, line=line, column=column)
+        # spelled out rather than dataclasses.replace: a file may have a problem on each of 100,000 keys
+        return Problem(self.severity, self.pointer, self.message, self.hint, self.code, line, column)
 
 
 class Finding(NamedTuple):
@@ -86,6 +87,16 @@ def kind_of(value: Any) -> str:
     return f"an {name}" if name[:1] in "aeiou" else f"a {name}"
 
 
+MAX_SHOWN_BITS = 10_000
+"""Integers longer than this (about 3,000 digits) are described, not printed: Python refuses to
+print one of more than 4,300 digits (sys.get_int_max_str_digits)."""
+
+
+def huge_integer(value: int) -> str:
+    digits = int(value.bit_length() * 0.30103) + 1
+    return f"{'a negative' if value < 0 else 'an'} integer of about {digits:,} digits"
+
+
 def shown(value: Any, limit: int = 40) -> str:
     """A value quoted for a message, shortened."""
     text = repr(value) if isinstance(value, str) else _json_text(value)
@@ -97,6 +108,8 @@ def _json_text(value: Any) -> str:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, int) and value.bit_length() > MAX_SHOWN_BITS:
+        return huge_integer(value)
     if isinstance(value, (int, float)):
         return repr(value)
     if isinstance(value, list):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import ast
+import warnings
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 MAX_SOURCE_BYTES = 256 * 1024
 SIGNATURE = "def grade(sample, item) -> float"
@@ -13,6 +14,7 @@ SIGNATURE = "def grade(sample, item) -> float"
 class SourceIssue(NamedTuple):
     message: str
     hint: str = ""
+    severity: Literal["error", "warning"] = "error"
 
 
 @lru_cache(maxsize=256)
@@ -31,13 +33,35 @@ def _check(source: str) -> list[SourceIssue]:
             )
         ]
     try:
-        module = ast.parse(source)
+        module, noticed = _parse(source)
     except SyntaxError as exc:
         where = f" (line {exc.lineno} of the source)" if exc.lineno else ""
         return [SourceIssue(f"source is not valid Python: {exc.msg}{where}")]
     except (ValueError, RecursionError, MemoryError) as exc:  # NUL characters, pathological nesting
         reason = "it nests too deeply" if isinstance(exc, (RecursionError, MemoryError)) else str(exc)
         return [SourceIssue(f"source cannot be parsed as Python: {reason}")]
+    return noticed + _check_grade(module)
+
+
+def _parse(source: str) -> tuple[ast.Module, list[SourceIssue]]:
+    """The module, and what Python warns about while reading it (`1if x`, an invalid escape such as
+    "\\d"): accepted today, refused by newer versions. Python would print those warnings on stderr."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        module = ast.parse(source)
+    noticed = [
+        SourceIssue(
+            f"source line {w.lineno}: {w.message}",
+            "Python reads it with a warning, and newer versions may refuse it",
+            "warning",
+        )
+        for w in caught
+        if issubclass(w.category, (SyntaxWarning, DeprecationWarning))
+    ]
+    return module, list(dict.fromkeys(noticed))
+
+
+def _check_grade(module: ast.Module) -> list[SourceIssue]:
     grade = _last_grade(module.body)
     if grade is None:
         return [SourceIssue("source does not define grade at the top level", f"define {SIGNATURE}")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
@@ -50,18 +51,33 @@ def check_documents(
         if isinstance(doc, Unreadable):
             report.add_unreadable(doc)
             continue
+        located: list[Problem] = []
         for problem in validator.check(doc.value):
             where = doc.locator.locate(problem.pointer, at_key=problem.code in AT_KEY) or (doc.line, 1)
             if strict and problem.severity == "warning":
                 problem = replace(problem, severity="error")
-            report.problems.append(problem.at(*where))
+            located.append(problem.at(*where))
+        if doc.problems:  # found while reading: put them in place among the others
+            located = list(heapq.merge(doc.problems, located, key=_position))
+        report.problems.extend(located)
     return report
+
+
+def _position(problem: Problem) -> tuple[int, int]:
+    return problem.line or 0, problem.column or 0
 
 
 def text_problem(text: str, max_chars: int = MAX_DOCUMENT_BYTES) -> Unreadable | None:
     """Why a text cannot hold a grader file before it is even parsed, if it cannot."""
     if len(text) > max_chars:
         return too_large(len(text), max_chars)
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:  # a lone surrogate: text decoded with errors="surrogateescape"
+            line = text.count("\n", 0, exc.start) + 1
+            column = exc.start - (text.rfind("\n", 0, exc.start) + 1) + 1
+            return Unreadable("not UTF-8 text: a lone surrogate", line, column, "grader files are UTF-8 text")
     nul = text.find("\0")
     if nul != -1:
         line = text.count("\n", 0, nul) + 1

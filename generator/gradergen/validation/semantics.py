@@ -7,15 +7,20 @@ the spec's descriptions and x-decision notes.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from ..language.formula import FormulaError, parse_formula
-from .problem import Finding, Path
+from .problem import Finding, Path, shown
 from .pysource import check_source
 from .suggest import closest, did_you_mean
 from .templates import check_templates
+
+if TYPE_CHECKING:
+    from .shape import GraderFile
 
 Hook = Callable[[Any], list[Finding]]
 
@@ -58,7 +63,9 @@ def input_image(value: Any) -> list[Finding]:
     if isinstance(detail, str) and detail not in IMAGE_DETAILS:
         hint = did_you_mean(detail, IMAGE_DETAILS) or "one of " + ", ".join(IMAGE_DETAILS)
         found.append(
-            Finding(("detail",), "warning", "image-detail", f"{detail!r} is not a documented detail", hint)
+            Finding(
+                ("detail",), "warning", "image-detail", f"{shown(detail)} is not a documented detail", hint
+            )
         )
     return found
 
@@ -66,10 +73,12 @@ def input_image(value: Any) -> list[Finding]:
 def python_grader(value: Any) -> list[Finding]:
     if not isinstance(value, dict):
         return []
-    found: list[Finding] = []
     source = value.get("source")
+    found: list[Finding] = []
     if isinstance(source, str):
-        found.extend(Finding(("source",), "error", "python", i.message, i.hint) for i in check_source(source))
+        found.extend(
+            Finding(("source",), i.severity, "python", i.message, i.hint) for i in check_source(source)
+        )
     tag = value.get("image_tag")
     if isinstance(tag, str) and tag not in PYTHON_IMAGE_TAGS:
         hint = did_you_mean(tag, PYTHON_IMAGE_TAGS) or f"known: {', '.join(PYTHON_IMAGE_TAGS)}"
@@ -86,10 +95,12 @@ def score_model_grader(value: Any) -> list[Finding]:
     bounds = value.get("range") if isinstance(value, dict) else None
     if not (isinstance(bounds, list) and len(bounds) == 2 and all(_is_number(b) for b in bounds)):
         return []  # the schema reports the shape
-    low, high = bounds
-    if low < high:
+    if any(isinstance(b, float) and not math.isfinite(b) for b in bounds):
+        return []  # finite_numbers says why
+    low, high = (shown(b) for b in bounds)
+    if bounds[0] < bounds[1]:
         return []
-    if low == high:
+    if bounds[0] == bounds[1]:
         return [
             Finding(
                 ("range",),
@@ -127,7 +138,7 @@ def label_model_grader(value: Any) -> list[Finding]:
                         ("labels", i),
                         "error",
                         "labels",
-                        f"duplicate label {label!r} (also at index {first[label]})",
+                        f"duplicate label {shown(label)} (also at index {first[label]})",
                         "labels must be unique",
                     )
                 )
@@ -139,7 +150,7 @@ def label_model_grader(value: Any) -> list[Finding]:
         for i, label in enumerate(passing):
             if isinstance(label, str) and label not in known:
                 hint = did_you_mean(label, known) or "passing_labels must be a subset of labels"
-                message = f"{label!r} is not one of the labels ({', '.join(known) or 'none'})"
+                message = f"{shown(label)} is not one of the labels ({', '.join(known) or 'none'})"
                 found.append(Finding(("passing_labels", i), "error", "labels", message, hint))
     return found
 
@@ -212,12 +223,69 @@ def _formula_findings(formula: str, keys: list[str] | None, graders: Any) -> lis
                     ("graders", key),
                     "warning",
                     "unused-grader",
-                    f"grader {key!r} is not used in calculate_output",
+                    f"grader {shown(key)} is not used in calculate_output",
                     hint,
                     at_key=True,
                 )
             )
     return found
+
+
+def sampling_params(value: Any) -> list[Finding]:
+    tokens = value.get("max_completions_tokens") if isinstance(value, dict) else None
+    whole = (isinstance(tokens, int) and not isinstance(tokens, bool)) or (
+        isinstance(tokens, float) and tokens.is_integer()
+    )
+    if not whole or tokens >= 1:  # type: ignore[operator]
+        return []  # absent, null, or not an integer: the schema's to report
+    message = f"max_completions_tokens must be at least 1, found {shown(tokens)}"
+    hint = "the grader model must be allowed at least one token; leave it out, or null, for the model's limit"
+    return [Finding(("max_completions_tokens",), "error", "sampling-params", message, hint)]
+
+
+def missing_name(value: Any) -> list[Finding]:
+    if not isinstance(value, dict) or "name" in value:
+        return []
+    message = (
+        "no name: the service runs a grader without one, but the official SDK types and the "
+        "generated bindings require it"
+    )
+    return [Finding((), "warning", "missing-name", message, 'add "name": a string that says what it grades')]
+
+
+def finite_numbers(fields: tuple[str, ...]) -> Hook:
+    """Numbers JSON cannot carry, in the given number (or array of numbers) fields: YAML's .inf and
+    .nan, a JSON literal too big for a float (1e999), a NaN handed to `validate`."""
+
+    def hook(value: Any) -> list[Finding]:
+        if not isinstance(value, dict):
+            return []
+        found: list[Finding] = []
+        for name in fields:
+            x = value.get(name)
+            items = enumerate(x) if isinstance(x, list) else [(None, x)]
+            for i, item in items:
+                if isinstance(item, float) and not math.isfinite(item):
+                    path = (name,) if i is None else (name, i)
+                    found.append(
+                        Finding(path, "error", "number", f"{item} is not a finite number", FINITE_HINT)
+                    )
+        return found
+
+    return hook
+
+
+FINITE_HINT = "JSON, which the API reads, has no infinity or NaN: write a finite number"
+
+
+def combine(hooks: list[Hook]) -> Hook:
+    if len(hooks) == 1:
+        return hooks[0]
+
+    def combined(value: Any) -> list[Finding]:
+        return [f for hook in hooks for f in hook(value)]
+
+    return combined
 
 
 HOOKS: dict[str, Hook] = {
@@ -232,9 +300,49 @@ HOOKS: dict[str, Hook] = {
     "OutputText": templates_in("text"),
     "InputImage": input_image,
     "ResponseInputAudioInputAudio": templates_in("data"),
+    "SamplingParams": sampling_params,
 }
 """The semantic checks of each spec type. Templates render in grader inputs and references and in
 every text, image URL and audio data of a model grader's messages."""
+
+
+@dataclass(frozen=True)
+class Notes:
+    """The rules read off the IR, which the fast checker tests inline (a hook call per value would
+    cost the common path more than the test): what it notes, the full report explains."""
+
+    named: frozenset[str] = frozenset()
+    """Types whose missing `name` is a warning: the grader types."""
+    finite: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Per type, its number (or array of numbers) fields: infinity and NaN are errors."""
+
+
+def notes_for(shape: GraderFile) -> Notes:
+    from ..ir.model import ArrayOf, Primitive, Struct
+
+    finite: dict[str, tuple[str, ...]] = {}
+    for t in shape.ir.of_kind(Struct):
+        numbers = tuple(
+            f.wire_name
+            for f in t.fields
+            if any(
+                isinstance(r, Primitive) and r.name == "number"
+                for r in (f.type, f.type.item if isinstance(f.type, ArrayOf) else None)
+            )
+        )
+        if numbers:
+            finite[t.name] = numbers
+    return Notes(frozenset(shape.graders), finite)
+
+
+def hooks_for(notes: Notes) -> dict[str, Hook]:
+    """HOOKS, and the hooks that explain the notes: a name on every grader type, finite numbers."""
+    extra: dict[str, list[Hook]] = {name: [missing_name] for name in sorted(notes.named)}
+    for name, fields in notes.finite.items():
+        extra.setdefault(name, []).append(finite_numbers(fields))
+    names = dict.fromkeys([*HOOKS, *extra])
+    return {name: combine(([HOOKS[name]] if name in HOOKS else []) + extra.get(name, [])) for name in names}
+
 
 PLACEMENT: dict[tuple[str, str], tuple[str, str]] = {
     ("Grader", "label_model"): (
@@ -258,4 +366,5 @@ def unknown_property(key: str, declared: list[str], present: set[str], type_name
     candidates = [d for d in declared if d not in present]
     match = closest(key, candidates)
     hint = f"did you mean {match!r}?" if match else f"{type_name} has " + ", ".join(declared)
-    return Finding((key,), "warning", "unknown-property", f"unknown property {key!r}", hint, at_key=True)
+    message = f"unknown property {shown(key)}"
+    return Finding((key,), "warning", "unknown-property", message, hint, at_key=True)

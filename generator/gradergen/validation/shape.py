@@ -4,16 +4,20 @@ A grader file holds a grader (a member of the union that request bodies carry) o
 one of the operations. Which one is told apart by the property every request body requires: an object
 with it is a body, anything else is a grader. Among the bodies, the one whose own properties appear
 wins; the body with the fewest properties is the fallback.
+
+The validator reads the spec as the service applies it, which is laxer than the spec in one place:
+a grader's `name`. The graders guide and cookbook run graders without one, so a missing name is a
+warning (semantics.missing_name), not a schema error; the bindings keep requiring it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 from ..errors import GradergenError
 from ..ir.build import build_ir
-from ..ir.model import IR, Named, Struct, Union
+from ..ir.model import IR, Field, Named, Struct, Union
 from ..resources import default_spec
 from ..spec import load_spec
 
@@ -34,6 +38,8 @@ class GraderFile:
     body_key: str
     """The property that makes an object a request body (grader)."""
     bodies: tuple[Body, ...]
+    graders: tuple[str, ...] = ()
+    """The grader types (every member of a union that shares a member with `grader`)."""
 
     def kind_of(self, doc: object) -> str:
         """The type a document is meant to be: a request body's name, or the grader union's."""
@@ -53,6 +59,48 @@ class GraderFile:
         t = self.ir.types[name]
         assert isinstance(t, Union)
         return t
+
+
+SERVICE_OPTIONAL = ("name",)
+"""Grader properties the spec and the SDK types require but the service does without."""
+SERVICE_OPTIONAL_NOTE = (
+    "The service runs a grader without one (the graders guide has examples), but the official SDK "
+    "types and the generated bindings require it: `gradergen validate` warns when it is missing."
+)
+
+
+def grader_types(ir: IR, grader: str) -> tuple[str, ...]:
+    """The struct types of every union that shares a member with the grader union (SubGrader too)."""
+    members = {v.type.name for v in _union(ir, grader).tagged_variants if isinstance(v.type, Named)}
+    found: dict[str, None] = {}
+    for t in ir.of_kind(Union):
+        names = [v.type.name for v in t.tagged_variants if isinstance(v.type, Named)]
+        if members.intersection(names):
+            found.update(dict.fromkeys(n for n in names if isinstance(ir.types[n], Struct)))
+    return tuple(found)
+
+
+def _union(ir: IR, name: str) -> Union:
+    t = ir.types[name]
+    assert isinstance(t, Union)
+    return t
+
+
+def as_the_service_reads(ir: IR, graders: tuple[str, ...]) -> IR:
+    """A copy of the IR in which the grader types do not require SERVICE_OPTIONAL properties."""
+    types = dict(ir.types)
+    for name in graders:
+        t = types[name]
+        assert isinstance(t, Struct)
+        types[name] = replace(
+            t, fields=[_optional(f) if f.wire_name in SERVICE_OPTIONAL else f for f in t.fields]
+        )
+    return replace(ir, types=types)
+
+
+def _optional(f: Field) -> Field:
+    description = f"{f.description} {SERVICE_OPTIONAL_NOTE}" if f.description else SERVICE_OPTIONAL_NOTE
+    return replace(f, required=False, description=description)
 
 
 def grader_file(ir: IR) -> GraderFile:
@@ -81,7 +129,15 @@ def grader_file(ir: IR) -> GraderFile:
         if not own:
             raise GradergenError(f"request body {s.name} cannot be told apart from the others")
         bodies.append(Body(s.name, own))
-    return GraderFile(ir=ir, grader=keys[0].type.name, body_key=keys[0].wire_name, bodies=tuple(bodies))
+    grader = keys[0].type.name
+    graders = grader_types(ir, grader)
+    return GraderFile(
+        ir=as_the_service_reads(ir, graders),
+        grader=grader,
+        body_key=keys[0].wire_name,
+        bodies=tuple(bodies),
+        graders=graders,
+    )
 
 
 @cache

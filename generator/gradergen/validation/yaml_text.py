@@ -8,8 +8,8 @@ from typing import Any
 
 import yaml
 
-from .document import Document, Lines, Unreadable, deepest
-from .problem import parse_pointer
+from .document import Document, Lines, Unreadable, deepest, duplicate_key
+from .problem import Problem, parse_pointer, pointer, shown
 
 try:  # the C parser is several times faster; fall back where libyaml is missing
     YamlLoader: Any = yaml.CSafeLoader
@@ -29,7 +29,9 @@ def parse_yaml(text: str) -> Iterator[Document | Unreadable]:
                 if not loader.check_node():
                     return
                 node = loader.get_node()
-                yield Document(_YamlBuilder(loader).build(node), YamlLocator(node), node.start_mark.line + 1)
+                builder = _YamlBuilder(loader)
+                value = builder.build(node)
+                yield Document(value, YamlLocator(node), node.start_mark.line + 1, builder.duplicates)
             except Unreadable as exc:
                 yield exc
                 return
@@ -71,12 +73,15 @@ MERGE = "tag:yaml.org,2002:merge"
 
 class _YamlBuilder:
     """Builds JSON-like values from YAML nodes: string keys, merge keys (<<) applied, aliases shared
-    but counted as often as they are used."""
+    but counted as often as they are used, and every key written twice in one mapping reported."""
 
     def __init__(self, loader: Any) -> None:
         self.loader = loader
         self.built: dict[int, tuple[Any, int]] = {}
         self.active: set[int] = set()
+        self.path: list[str | int] = []
+        """Where the value being built is (the first place, for an alias)."""
+        self.duplicates: list[Problem] = []
 
     def build(self, node: yaml.Node) -> Any:
         return self._build(node)[0]
@@ -97,68 +102,114 @@ class _YamlBuilder:
         self.built[key] = result
         return result
 
+    def _child(self, step: str | int, node: yaml.Node) -> tuple[Any, int]:
+        self.path.append(step)
+        try:
+            return self._build(node)
+        finally:
+            self.path.pop()
+
     def _construct(self, node: yaml.Node) -> tuple[Any, int]:
         if isinstance(node, yaml.MappingNode):
-            out: dict[str, Any] = {}
-            size = 1
-            merged: dict[str, Any] = {}
-            for k, v in node.value:
-                if k.tag == MERGE:
-                    for source in v.value if isinstance(v, yaml.SequenceNode) else [v]:
-                        value, n = self._build(source)
-                        if not isinstance(value, dict):
-                            raise Unreadable("a YAML merge (<<) needs a mapping", *_mark(source))
-                        merged = {**value, **merged}
-                        size += n
-                    continue
-                if not isinstance(k, yaml.ScalarNode):
-                    raise Unreadable("a mapping key must be a string, not a list or mapping", *_mark(k))
-                value, n = self._build(v)
-                out[str(k.value)] = value
-                size += n
-            return ({**merged, **out} if merged else out), size
+            return self._mapping(node)
         if isinstance(node, yaml.SequenceNode):
-            items = [self._build(item) for item in node.value]
+            items = [self._child(i, item) for i, item in enumerate(node.value)]
             return [v for v, _ in items], 1 + sum(n for _, n in items)
         try:
             return self.loader.construct_object(node, deep=True), 1
         except yaml.MarkedYAMLError as exc:
             raise _yaml_error(exc) from None
         except (ValueError, TypeError, OverflowError) as exc:
-            raise Unreadable(f"cannot read {node.value!r}: {exc}", *_mark(node), hint="quote it") from None
+            reason = str(exc).split(";")[0]  # Python's advice on its limits is not the user's
+            raise Unreadable(
+                f"cannot read {shown(node.value)}: {reason}", *_mark(node), hint="quote it"
+            ) from None
+
+    def _mapping(self, node: yaml.MappingNode) -> tuple[Any, int]:
+        out: dict[str, Any] = {}
+        size = 1
+        merged: dict[str, Any] = {}
+        first: dict[str, yaml.Node] | None = None
+        for k, v in node.value:
+            if k.tag == MERGE:
+                for source in v.value if isinstance(v, yaml.SequenceNode) else [v]:
+                    value, n = self._build(source)
+                    if not isinstance(value, dict):
+                        raise Unreadable("a YAML merge (<<) needs a mapping", *_mark(source))
+                    merged = {**value, **merged}
+                    size += n
+                continue
+            if not isinstance(k, yaml.ScalarNode):
+                raise Unreadable("a mapping key must be a string, not a list or mapping", *_mark(k))
+            key = str(k.value)
+            if key in out:
+                first = first if first is not None else _first_keys(node)
+                where = pointer((*self.path, key))
+                self.duplicates.append(duplicate_key(where, key, _mark(first[key]), *_mark(k)))
+            value, n = self._child(key, v)
+            out[key] = value
+            size += n
+        return ({**merged, **out} if merged else out), size
+
+
+def _first_keys(node: yaml.MappingNode) -> dict[str, yaml.Node]:
+    """The first key node of each name written in a mapping (merges aside)."""
+    first: dict[str, yaml.Node] = {}
+    for k, _ in node.value:
+        if k.tag != MERGE and isinstance(k, yaml.ScalarNode):
+            first.setdefault(str(k.value), k)
+    return first
+
+
+_MappingIndex = tuple[dict[str, tuple[yaml.Node, yaml.Node]], list[yaml.Node]]
 
 
 class YamlLocator:
+    """Finds values by JSON pointer in the node tree; each mapping on the way is indexed once."""
+
     def __init__(self, root: yaml.Node) -> None:
         self.root = root
+        self._mappings: dict[int, _MappingIndex] = {}
 
     def locate(self, where: str, at_key: bool = False) -> tuple[int, int] | None:
         node: yaml.Node | None = self.root
         key: yaml.Node | None = None
         for part in parse_pointer(where):
-            found = _yaml_child(node, part) if node is not None else None
+            found = self._child(node, part) if node is not None else None
             if found is None:
                 return None
             key, node = found
         target = key if at_key and key is not None else node
         return _mark(target) if target is not None else None
 
-
-def _yaml_child(node: yaml.Node, part: str, depth: int = 0) -> tuple[yaml.Node | None, yaml.Node] | None:
-    if isinstance(node, yaml.SequenceNode):
-        if part.isdigit() and int(part) < len(node.value):
-            return None, node.value[int(part)]
-        return None
-    if not isinstance(node, yaml.MappingNode) or depth > 50:
-        return None
-    merges: list[yaml.Node] = []
-    for k, v in reversed(node.value):
-        if k.tag == MERGE:
-            merges.extend(v.value if isinstance(v, yaml.SequenceNode) else [v])
-        elif isinstance(k, yaml.ScalarNode) and str(k.value) == part:
-            return k, v
-    for source in reversed(merges):
-        found = _yaml_child(source, part, depth + 1)
+    def _child(self, node: yaml.Node, part: str, depth: int = 0) -> tuple[yaml.Node | None, yaml.Node] | None:
+        if isinstance(node, yaml.SequenceNode):
+            if part.isdigit() and int(part) < len(node.value):
+                return None, node.value[int(part)]
+            return None
+        if not isinstance(node, yaml.MappingNode) or depth > 50:
+            return None
+        members, merges = self._index(node)
+        found = members.get(part)
         if found is not None:
             return found
-    return None
+        for source in merges:  # as the builder merges: the first source that has the key wins
+            inherited = self._child(source, part, depth + 1)
+            if inherited is not None:
+                return inherited
+        return None
+
+    def _index(self, node: yaml.MappingNode) -> _MappingIndex:
+        """(key node, value node) by name, the last written winning as it does in the value; and the
+        mappings merged in (<<), in the order they take precedence."""
+        index = self._mappings.get(id(node))
+        if index is None:
+            members: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+            merges: list[yaml.Node] = []
+            for k, v in node.value:
+                if k.tag == MERGE:
+                    merges.extend(v.value if isinstance(v, yaml.SequenceNode) else [v])
+                elif isinstance(k, yaml.ScalarNode):
+                    members[str(k.value)] = (k, v)
+            index = self._mappings[id(node)] = (members, merges)
+        return index
