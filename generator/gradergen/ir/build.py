@@ -155,7 +155,16 @@ class _Builder:
             operations=operations,
             decisions=self.decisions,
             resources=_resource_tree(operations),
+            homepage=self._homepage(),
         )
+
+    def _homepage(self) -> str:
+        docs = self.doc.get("externalDocs")
+        if docs is None:
+            return ""
+        if not isinstance(docs, dict):
+            raise SpecError("/externalDocs", "must be an object with a `url`")
+        return _checked(docs.get("url"), BASE_URL, "/externalDocs/url", BASE_URL_RULE)
 
     def _base_url(self) -> str:
         servers = self.doc.get("servers")

@@ -329,10 +329,13 @@ class IR:
     """Every `x-decision` note in the spec, as (JSON pointer, text)."""
     resources: list[Resource] = field(default_factory=list)
     """The top-level resources of the client (fine_tuning), each with its children and operations."""
+    homepage: str = ""
+    """The spec's `externalDocs` URL, if any: package manifests name it as the project's home page."""
 
     def __post_init__(self) -> None:
         self.title = taint(self.title)
         self.version = taint(self.version)
+        self.homepage = taint(self.homepage)
         self.description = taint(self.description)
         self.base_url = taint(self.base_url)
         self.decisions = taint(self.decisions)
