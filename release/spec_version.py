@@ -11,7 +11,8 @@ from gradergen.spec import load_spec
 
 
 def main() -> int:
-    spec = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent.parent / "spec/graders.openapi.yaml"
+    default = Path(__file__).resolve().parent.parent / "spec" / "graders.openapi.yaml"
+    spec = Path(sys.argv[1]) if len(sys.argv) > 1 else default
     try:
         info = load_spec(spec).get("info")
     except GradergenError as exc:
