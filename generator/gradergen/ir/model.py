@@ -234,6 +234,12 @@ class Union(NamedType):
     kind: str = "union"
 
     @property
+    def tag_name(self) -> str:
+        """The property that names an object member: the discriminator, else `type`, the API's own
+        convention, which is where an unknown member of an untagged union would say what it is."""
+        return self.discriminator or "type"
+
+    @property
     def tagged_variants(self) -> list[Variant]:
         return [v for v in self.variants if v.tag is not None]
 

@@ -197,7 +197,7 @@ class _Writer:
             self.emit(1, "if v is None:")
             self.emit(2, "return 0")
         if u.tagged_variants:
-            tag = u.discriminator or "type"
+            tag = u.tag_name
             self.emit(1, "if isinstance(v, dict):")
             self.emit(2, f"t = v.get({tag!r})")
             for variant in u.tagged_variants:

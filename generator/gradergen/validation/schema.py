@@ -49,7 +49,7 @@ class GraderSchemaPrinter(SchemaPrinter):
         return {**head, "type": kinds[0] if len(kinds) == 1 else kinds, "allOf": branches}
 
     def tag_dispatch(self, u: Union) -> Schema:
-        tag = u.discriminator or "type"
+        tag = u.tag_name
         return {
             "required": [tag],
             "properties": {tag: {"enum": [v.tag for v in u.tagged_variants]}},

@@ -123,7 +123,7 @@ class Walker:
         return self._union(t)
 
     def _union(self, t: Union) -> Callable[[Any, Path, Nodes], Misplaced | None]:
-        tag_name = t.discriminator or "type"
+        tag_name = t.tag_name
         by_tag = {v.tag: self.expander(v.type) for v in t.tagged_variants}
         by_kind: dict[str, Expander | None] = {
             v.json_kind: self.expander(v.type) for v in t.untagged_variants
