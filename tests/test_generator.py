@@ -418,3 +418,55 @@ def test_a_language_is_one_folder_its_options_are_flags(tmp_path: Path) -> None:
     bad = subprocess.run([*run, "--toy-greeting", "Hi!"], capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2
     assert "--toy-greeting 'Hi!' is not valid: expected lower-case letters" in bad.stderr
+
+
+# ------------------------------------------------------------------ one rule for every reader
+def test_every_union_has_one_dispatch_rule() -> None:
+    ir = ir_of(DOC)
+    grader = ir.types["Grader"]
+    assert isinstance(grader, Union)
+    dispatch = grader.dispatch
+    assert dispatch.tag_name == "type" and not dispatch.by_kind
+    assert set(dispatch.by_tag) == {"string_check", "text_similarity", "python", "score_model", "multi"}
+    content = ir.types["EvalItemContent"]
+    assert isinstance(content, Union)
+    assert list(content.dispatch.by_kind) == ["string", "array"]  # checked in KIND_ORDER
+    assert content.dispatch.by_tag and content.dispatch.tag_name == "type"
+
+
+def test_a_number_member_reads_integers_unless_an_integer_member_does() -> None:
+    doc = copy.deepcopy(DOC)
+    schemas = doc["components"]["schemas"]
+    schemas["Amount"] = {"oneOf": [{"type": "string"}, {"type": "number"}]}
+    schemas["Count"] = {"oneOf": [{"type": "number"}, {"type": "integer"}]}
+    ir = ir_of(doc)
+    amount, count = ir.types["Amount"].dispatch, ir.types["Count"].dispatch
+    assert [(k, v.json_kind) for k, v in amount.by_kind.items()] == [
+        ("integer", "number"),
+        ("number", "number"),
+        ("string", "string"),
+    ]
+    assert [(k, v.json_kind) for k, v in count.by_kind.items()] == [
+        ("integer", "integer"),
+        ("number", "number"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("plural", "element"),
+    [
+        ("graders", "grader"),
+        ("labels", "label"),
+        ("entries", "entry"),
+        ("addresses", "address"),
+        ("boxes", "box"),
+        ("matches", "match"),
+        ("status", "status"),
+        ("analysis", "analysis"),
+        ("class", "class"),
+    ],
+)
+def test_one_singular_for_every_language(plural: str, element: str) -> None:
+    from gradergen.naming.base import singular
+
+    assert singular(plural) == element
