@@ -47,7 +47,7 @@ test: system-packages $(READY) images
 	$(BIN)/pytest tests
 
 check: $(READY)
-	$(BIN)/ruff check generator tests bench release
+	$(BIN)/ruff check generator tests bench templates release
 	$(BIN)/mypy
 	$(BIN)/openapi-spec-validator spec/graders.openapi.yaml
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from gradergen.resources import languages
+from gradergen.languages import languages
 
 from harness import BIN, GENERATED, ROOT, require_tool, run
 from mock_server import MockServer
