@@ -89,6 +89,15 @@ def test_one_version_everywhere(dist: Path) -> None:
     assert len(found) == 8
 
 
+def test_the_docs_name_the_same_version() -> None:
+    """The pre-commit `rev:` and the README's wheel name are the version a release tags."""
+    version = spec_version()
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    hooks = (ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8")
+    named = re.findall(r"rev: v(\S+)", readme + hooks) + re.findall(r"gradergen-([0-9][^-\s]*)-py3", readme)
+    assert len(named) >= 3 and set(named) == {version}, named
+
+
 def _field(metadata: str, name: str) -> str:
     match = re.search(rf"^{name}: (.+)$", metadata, re.M)
     assert match, metadata[:500]

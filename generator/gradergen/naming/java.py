@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..emit.literals import c_string, escaper, markdown_code, markdown_inline, visible, xml_text
+from ..errors import GradergenError
 from ..ir.model import (
     IR,
     Alias,
@@ -680,7 +681,15 @@ class JavaContext:
             used.update(names[0])
             declared.update(names[1])
         importable = self._importable()
-        used.update(_DOC_REFERENCE.findall(body))
+        referenced = set(_DOC_REFERENCE.findall(body))  # only templates write these: spec text escapes `@`
+        if unknown := sorted(referenced - declared - JAVA_LANG - importable.keys()):
+            # javac never reads a Javadoc reference, so without this only javadoc would fail, far later
+            raise GradergenError(
+                f"a Javadoc @throws/@see/@link in package {package} names {', '.join(unknown)}, which the "
+                "generated file cannot import: add it to JDK_AND_JACKSON or RUNTIME_CLASSES, or write it "
+                "fully qualified"
+            )
+        used.update(referenced)
         imports = sorted(
             fqn
             for fqn in (importable.get(simple) for simple in used - declared)
