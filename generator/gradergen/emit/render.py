@@ -14,7 +14,7 @@ import yaml
 
 from ..errors import GradergenError
 from ..ir.model import IR, Alias, Enum, Struct, Union
-from ..naming.base import NamingTable, apply_naming
+from ..naming.base import NamingTable, ensure_named
 from ..options import Options
 from ..resources import templates_dir
 from . import formatters, steps
@@ -109,7 +109,7 @@ class Prepared:
 def prepare(lang: str, ir: IR, options: Options) -> Prepared:
     manifest = load_manifest(lang)
     table = naming_table(manifest.naming)
-    apply_naming(ir, table)
+    ensure_named(ir, table)
     env = _environment(lang, table)
     context: dict[str, Any] = {"ir": ir, "options": options, "names": table, "lang": table.lang}
     context.update(table.context(ir, options))
@@ -170,6 +170,8 @@ def _render_entry(prepared: Prepared, ir: IR, entry: dict[str, Any], files: File
 def run_steps(lang: str, ir: IR, options: Options) -> Files:
     """Run the manifest's non-template steps (datamodel-code-generator for Python); unformatted.
     Takes only picklable arguments so that it can run in another process; `ir` is already named."""
+    if not load_manifest(lang).steps:
+        return {}
     prepared = prepare(lang, ir, options)
     files: Files = {}
     for step in prepared.manifest.steps:
