@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import functools
 import inspect
+import types
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import jinja2
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator, Frame
+from jinja2.runtime import Macro
+from jinja2.utils import internalcode
 
 from ..spectext import SpecText, is_tainted
 
@@ -25,6 +28,8 @@ class UnescapedSpecText(jinja2.TemplateRuntimeError):
 
 
 def _refuse_spec_text(value: Any) -> Any:
+    if type(value) is str:  # most of what is printed: names, and text escapers made
+        return value
     if isinstance(value, SpecText):
         shown = str.__repr__(value)
         shown = shown if len(shown) <= 60 else shown[:57] + "..."
@@ -111,6 +116,30 @@ _BINOPS: dict[str, Callable[[Any, Any], Any]] = {
 }
 
 
+_PLAIN_CALLABLES = frozenset(
+    {types.FunctionType, types.MethodType, types.BuiltinFunctionType, types.BuiltinMethodType, Macro}
+)
+
+
+class _DirectCallContext(jinja2.runtime.Context):
+    """Calls from templates go straight to functions, methods and macros that take no context (nearly
+    every call a template makes); Jinja's own dispatch, which looks for one first, is kept for the rest."""
+
+    @internalcode
+    def call(__self, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        if type(__obj) not in _PLAIN_CALLABLES or hasattr(__obj, "jinja_pass_arg"):
+            return super().call(__obj, *args, **kwargs)
+        if kwargs:
+            kwargs.pop("_loop_vars", None)
+            kwargs.pop("_block_vars", None)
+        try:
+            return __obj(*args, **kwargs)
+        except StopIteration:
+            return __self.environment.undefined(
+                "value was undefined because a callable raised a StopIteration exception"
+            )
+
+
 class GuardedEnvironment(jinja2.Environment):
     """A Jinja environment in which spec text can only be printed through an escaper.
 
@@ -118,6 +147,7 @@ class GuardedEnvironment(jinja2.Environment):
     keep the mark."""
 
     code_generator_class = _GuardedCodeGenerator
+    context_class = _DirectCallContext
 
     def __init__(self, escapers: dict[str, Callable[..., str]], **options: Any) -> None:
         super().__init__(finalize=_refuse_spec_text, autoescape=False, **options)

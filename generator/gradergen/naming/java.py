@@ -35,6 +35,7 @@ from ..ir.model import (
 )
 from ..options import Options
 from .base import NamingTable, camel, pascal, resource_chain, words
+from .java_views import JavaViews, StructView, article, singular, upper_first
 from .text import wrap
 
 KEYWORDS = frozenset(
@@ -183,13 +184,24 @@ _JSON_READS = {
     "Boolean": "json.booleanValue()",
 }
 
-_CODE_TOKENS = re.compile(r'/\*.*?\*/|//[^\n]*|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'', re.S)
-_IDENTIFIER = re.compile(r"(?<![A-Za-z0-9_])[A-Z][A-Za-z0-9_]*(?![A-Za-z0-9_])")
-_DECLARED = re.compile(r"(?:class|interface|enum|record)\s+([A-Z][A-Za-z0-9_]*)")
-"""Without a leading word boundary, which makes the search three times slower: a match inside a longer
-word (`subclass Foo`) is dropped afterwards."""
-_DOC_REFERENCE = re.compile(r"(?:@throws|@exception|@see|\{@link|\{@linkplain)\s+([A-Z][A-Za-z0-9_]*)")
-"""Classes a Javadoc comment refers to: javadoc resolves them through the file's imports."""
+_CODE_TOKENS = re.compile(
+    r'/\*[^*]*\*+(?:[^/*][^*]*\*+)*/|//[^\n]*|"[^"\\\n]*(?:\\.[^"\\\n]*)*"|\'(?:\\.|[^\'\\\n])*\'', re.S
+)
+"""Comments and literals, blanked before names are looked for (each written to be matched in long runs)."""
+_IDENTIFIER = re.compile(r"\b[A-Z]\w*", re.ASCII)
+"""A class name: a word that starts with a capital (literals and comments are blanked first)."""
+_DECLARED = tuple(
+    re.compile(keyword + r"[^\S\n]+([A-Z][A-Za-z0-9_]*)")
+    for keyword in ("class", "interface", "enum", "record")
+)
+"""One search per keyword: one that starts with a literal word is several times faster than one search
+for all four, or one with a leading word boundary; a match inside a longer word (`subclass Foo`) is
+dropped afterwards."""
+_DOC_REFERENCE = re.compile(r"@(?:throws|exception|see|(?<=\{@)(?:link|linkplain))\s+([A-Z][A-Za-z0-9_]*)")
+"""Classes a Javadoc comment refers to: javadoc resolves them through the file's imports. Starting with
+a literal `@` makes the search fast."""
+_BREAK_TOKENS = re.compile(r'"(?:\\.|[^"\\])*"?|\((?!\))|, ', re.S)
+"""For `fit`: a string literal (to its end, or the line's), or a place a line may break after."""
 _BACKTICKS = re.compile(r"`([^`\n]*[^`\s][^`\n]*)`")
 _LINK = re.compile(r"\[([^\]]+)\]\((https?://[^)\s]+)\)")
 
@@ -212,51 +224,33 @@ def fit(line: str, width: int = LINE_WIDTH) -> str:
     if len(line) <= width or stripped.startswith(("*", "/*", "//")):
         return line
     indent = len(line) - len(stripped)
-    breaks, quoted, escaped = [], False, False
-    for i, ch in enumerate(line):
-        if quoted:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                quoted = False
-        elif ch == '"':
-            quoted = True
-        elif i > indent and _break_after(line, i):
-            breaks.append(i + 1)
-    fitting = [b for b in breaks if b <= width]
-    if not fitting:
+    cut = 0
+    for token in _BREAK_TOKENS.finditer(line, indent):
+        start = token.start()
+        if start >= width:
+            break
+        if start > indent and line[start] != '"':
+            cut = start + 1
+    if not cut:
         return line
-    cut = fitting[-1]
     rest = " " * (indent + 8) + line[cut:].lstrip()
     return line[:cut].rstrip() + "\n" + fit(rest, width)
 
 
-def _names_in(code: str) -> tuple[list[str], list[str]]:
-    """The class names a line of code (comments and literals blanked) uses, and those it declares."""
-    declared = [m[1] for m in _DECLARED.finditer(code) if not _is_word_end(code, m.start())]
-    return _IDENTIFIER.findall(code), declared
+def class_names(body: str) -> tuple[set[str], set[str]]:
+    """The class names Java source uses (outside comments and literals, and in Javadoc references),
+    and those it declares."""
+    code = _CODE_TOKENS.sub(" ", body)
+    used = set(_IDENTIFIER.findall(code))
+    used.update(_DOC_REFERENCE.findall(body))
+    declared = {
+        m[1] for search in _DECLARED for m in search.finditer(code) if not _is_word_end(code, m.start())
+    }
+    return used, declared
 
 
 def _is_word_end(text: str, i: int) -> bool:
     return i > 0 and (text[i - 1].isalnum() or text[i - 1] == "_")
-
-
-def _break_after(line: str, i: int) -> bool:
-    following = line[i + 1 : i + 2]
-    return (line[i] == "(" and following != ")") or (line[i] == "," and following == " ")
-
-
-def singular(name: str) -> str:
-    """The element of a plural collection name: labels → label, graders → grader."""
-    if name.endswith("ies") and len(name) > 3:
-        return name[:-3] + "y"
-    if name.endswith(("sses", "xes", "ches", "shes")):
-        return name[:-2]
-    if name.endswith("s") and not name.endswith("ss") and len(name) > 1:
-        return name[:-1]
-    return name
 
 
 def _identifier(name: str) -> str:
@@ -400,8 +394,8 @@ class JavaNaming(NamingTable):
             "pascal": pascal,
             "camel": camel,
             "singular": singular,
-            "upper_first": lambda s: s[:1].upper() + s[1:],
-            "article": lambda s: "an" if s[:1] in "AEIOUaeiou" else "a",
+            "upper_first": upper_first,
+            "article": article,
         }
 
     def context(self, ir: IR, options: Options) -> dict[str, Any]:
@@ -433,8 +427,9 @@ class JavaContext:
         self._qualified = {t.name: self._qualify(t) for t in ir.types.values()}
         self._refs: dict[tuple[str, str | None], str] = {}
         self._imports: dict[str, str] | None = None
-        self._line_names: dict[str, tuple[list[str], list[str]]] = {}
-        """The class names each line of code uses and declares: the files of a spec share most lines."""
+        self.java_string = java_string
+        self.code = table.code
+        self._views = JavaViews(self)
 
     # ------------------------------------------------------------------ placement
     def _assign_packages(self) -> dict[str, str]:
@@ -651,6 +646,10 @@ class JavaContext:
             return "Map<?, ?>"
         return java
 
+    def struct_view(self, t: Struct) -> StructView:
+        """Everything the templates print about `t` and its fields, worked out once."""
+        return self._views.struct(t)
+
     def call_chain(self, op: Operation) -> str:
         """How a client reaches an operation: fineTuning().alpha().graders().run."""
         by_path = {tuple(r.path): r for r in self.ir.all_resources()}
@@ -682,16 +681,8 @@ class JavaContext:
     # ------------------------------------------------------------------ files
     def java_unit(self, body: str, package: str) -> str:
         """A compilation unit: the generated-code header, the package, and the imports `body` needs."""
-        used: set[str] = set()
-        declared: set[str] = set()
-        for line in set(_CODE_TOKENS.sub(" ", body).split("\n")):
-            names = self._line_names.get(line)
-            if names is None:
-                names = self._line_names[line] = _names_in(line)
-            used.update(names[0])
-            declared.update(names[1])
+        used, declared = class_names(body)
         importable = self._importable()
-        used.update(_DOC_REFERENCE.findall(body))
         imports = sorted(
             fqn
             for fqn in (importable.get(simple) for simple in used - declared)
@@ -752,6 +743,7 @@ TEMPLATE_HELPERS = (
     "setter_type",
     "source_path",
     "string_annotation",
+    "struct_view",
     "type_path",
     "unboxed",
     "union_of",

@@ -1,0 +1,199 @@
+"""What the Java model templates print about each field and union member, worked out once.
+
+A struct's template asks a dozen questions of every field (its boxed and unboxed types, whether it is
+nullable, wrapped, a collection, a union) in its fields, constructor, getters, builder and setters.
+Asked through template calls, that dispatch cost more than the printing: a view answers them all once,
+and the templates read attributes. Everything here is a name, a type expression made of names, or
+text an escaper made; spec text itself stays on the IR field (`field`) for the templates to escape.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..ir.model import ArrayOf, Field, MapOf, NamedType, Struct, TypeRef, Union, Variant
+
+if TYPE_CHECKING:
+    from .java import JavaContext
+
+
+def article(word: str) -> str:
+    return "an" if word[:1] in "AEIOUaeiou" else "a"
+
+
+@dataclass(frozen=True, slots=True)
+class MemberView:
+    """A union member as a class that holds or accepts it (`context`) spells it."""
+
+    variant: Variant
+    name: str
+    """Its name in the union: ofStringCheck, isStringCheck, asStringCheck."""
+    member: str
+    """Its accessor and parameter name: stringCheck."""
+    type: str
+    """The boxed type it holds (what `of…` stores)."""
+    param_type: str
+    """The type `of…` takes: unboxed for primitives."""
+    type_code: str
+    """`type` as inline code in Javadoc, with its article: "a {@code StringCheckGrader}"."""
+
+
+@dataclass(frozen=True, slots=True)
+class FieldView:
+    """One property of a struct, as that struct's class declares, builds, reads and sets it."""
+
+    field: Field
+    name: str
+    wire: str
+    """The JSON name as a Java string literal."""
+    wire_code: str
+    """The JSON name as inline code in Javadoc."""
+    where: str
+    """The class and JSON name as two Java string literals, for the messages of ModelSupport checks."""
+    type: str
+    """The boxed type of a value."""
+    unboxed: str
+    getter_type: str
+    setter_type: str
+    required: bool
+    nullable: bool
+    wrapped: bool
+    """Optional and nullable: kept in a JsonField (absent, null or a value)."""
+    held_in_json_field: bool
+    """Wrapped, or required and nullable: the builder keeps it in a JsonField."""
+    primitive: bool
+    collection_kind: str
+    """"list" or "map" for an array or a map (aliases resolved), else ""."""
+    collection: str
+    """`collection_kind` when the builder can add single elements (not for nullable fields), else ""."""
+    members: tuple[MemberView, ...]
+    """The members of the union the field holds, if it holds one."""
+    element_type: str
+    element_unboxed: str
+    element_primitive: bool
+    element_members: tuple[MemberView, ...]
+    """The members of the union a map field's values are, if they are one."""
+    adder: str
+    """The name part of the builder's single-element method: labels → Label (addLabel)."""
+
+    def copy(self, expr: str) -> str:
+        """An immutable copy of the value `expr` (itself for a value that is no collection)."""
+        if self.collection_kind == "list":
+            return f"List.copyOf({expr})"
+        if self.collection_kind == "map":
+            return f"ModelSupport.copyOf({expr})"
+        return expr
+
+    def mutable_copy(self, expr: str) -> str:
+        if self.collection_kind == "list":
+            return f"new ArrayList<>({expr})"
+        if self.collection_kind == "map":
+            return f"new LinkedHashMap<>({expr})"
+        return expr
+
+
+@dataclass(frozen=True, slots=True)
+class StructView:
+    struct: Struct
+    name: str
+    literal: str
+    """The class's name as its messages spell it (its shortest reference from the top level), a literal."""
+    fields: tuple[FieldView, ...]
+    """The fields a caller sets: all but the implied tag."""
+
+
+class JavaViews:
+    """Builds the views of one named IR's types; each is built when first asked for, then kept."""
+
+    def __init__(self, context: JavaContext) -> None:
+        self.context = context
+        self._structs: dict[str, StructView] = {}
+        self._members: dict[tuple[str, str], tuple[MemberView, ...]] = {}
+
+    def struct(self, t: Struct) -> StructView:
+        view = self._structs.get(t.name)
+        if view is None:
+            view = self._structs[t.name] = self._struct(t)
+        return view
+
+    def _struct(self, t: Struct) -> StructView:
+        literal = self.context.java_string(self.context.ref(t, None))
+        fields = tuple(self._field(f, t, literal) for f in t.value_fields)
+        return StructView(t, t.names[self.context.lang], literal, fields)
+
+    def _field(self, f: Field, t: Struct, literal: str) -> FieldView:
+        c = self.context
+        ref = c.resolved(f.type)
+        kind = "list" if isinstance(ref, ArrayOf) else "map" if isinstance(ref, MapOf) else ""
+        nullable = c.nullable(f)
+        union = c.union_of(f.type)
+        element: TypeRef | None = None
+        if isinstance(ref, ArrayOf):
+            element = ref.item
+        elif isinstance(ref, MapOf):
+            element = ref.value
+        element_union = c.union_of(element) if element is not None and kind == "map" else None
+        wire = c.java_string(f.wire_name)
+        name = f.names[c.lang]
+        boxed = c.jtype(f.type, t)
+        unboxed = c.unboxed(f.type, t)
+        return FieldView(
+            field=f,
+            name=name,
+            wire=wire,
+            wire_code=c.code(f.wire_name),
+            where=f"{literal}, {wire}",
+            type=boxed,
+            unboxed=unboxed,
+            getter_type=unboxed if f.required and not nullable else f"Optional<{boxed}>",
+            setter_type=boxed if nullable else unboxed,
+            required=f.required,
+            nullable=nullable,
+            wrapped=not f.required and nullable,
+            held_in_json_field=nullable,
+            primitive=c.is_primitive(f.type),
+            collection_kind=kind,
+            collection="" if nullable else kind,
+            members=self.members(union, t) if union is not None else (),
+            element_type=c.jtype(element, t) if element is not None else "",
+            element_unboxed=c.unboxed(element, t) if element is not None else "",
+            element_primitive=element is not None and c.is_primitive(element),
+            element_members=self.members(element_union, t) if element_union is not None else (),
+            adder=upper_first(singular(name)),
+        )
+
+    def members(self, u: Union, context: NamedType) -> tuple[MemberView, ...]:
+        """The members of `u`, spelled from inside `context`."""
+        key = (u.name, context.name)
+        views = self._members.get(key)
+        if views is None:
+            views = self._members[key] = tuple(self._member(v, context) for v in u.variants)
+        return views
+
+    def _member(self, v: Variant, context: NamedType) -> MemberView:
+        c = self.context
+        java = c.variant_type(v, context)
+        return MemberView(
+            variant=v,
+            name=v.names[c.lang],
+            member=c.variant_member(v),
+            type=java,
+            param_type=c.variant_param_type(v, context),
+            type_code=f"{article(java)} {c.code(java)}",
+        )
+
+
+def upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def singular(name: str) -> str:
+    """The element of a plural collection name: labels → label, graders → grader."""
+    if name.endswith("ies") and len(name) > 3:
+        return name[:-3] + "y"
+    if name.endswith(("sses", "xes", "ches", "shes")):
+        return name[:-2]
+    if name.endswith("s") and not name.endswith("ss") and len(name) > 1:
+        return name[:-1]
+    return name
