@@ -78,7 +78,12 @@ def propagating(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def concat(parts: tuple[Any, ...]) -> str:
     """The `~` operator: marked when any part is."""
-    text = "".join(str(p) for p in parts)
+    for p in parts:
+        if type(p) is not str:
+            break
+    else:  # plain text only, the common case
+        return "".join(parts)
+    text = "".join([str(p) for p in parts])
     return SpecText(text) if any(isinstance(p, SpecText) for p in parts) else text
 
 

@@ -35,6 +35,7 @@ from ..ir.model import (
 )
 from ..options import Options
 from .base import NamingTable, camel, pascal, resource_chain, words
+from .java_views import UNBOXED as _UNBOXED
 from .java_views import JavaViews, StructView, article, singular, upper_first
 from .text import wrap
 
@@ -160,7 +161,6 @@ MODELS_PACKAGE = "models.graders.gradermodels"
 """Where the documented Java SDK keeps the graders and their parts (shared by several operations)."""
 
 _PRIMITIVES = {"string": "String", "integer": "Long", "number": "Double", "boolean": "Boolean"}
-_UNBOXED = {"Long": "long", "Double": "double", "Boolean": "boolean"}
 _VARIANT_KIND_NAMES = {
     "string": "String",
     "integer": "Integer",
@@ -429,6 +429,7 @@ class JavaContext:
         self._imports: dict[str, str] | None = None
         self.java_string = java_string
         self.code = table.code
+        self.doc = table.doc
         self._views = JavaViews(self)
 
     # ------------------------------------------------------------------ placement

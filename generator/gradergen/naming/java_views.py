@@ -4,7 +4,8 @@ A struct's template asks a dozen questions of every field (its boxed and unboxed
 nullable, wrapped, a collection, a union) in its fields, constructor, getters, builder and setters.
 Asked through template calls, that dispatch cost more than the printing: a view answers them all once,
 and the templates read attributes. Everything here is a name, a type expression made of names, or
-text an escaper made; spec text itself stays on the IR field (`field`) for the templates to escape.
+text an escaper made (the field's literals and documentation); the rest of the spec text stays on
+the IR field (`field`) for the templates to escape.
 """
 
 from __future__ import annotations
@@ -12,17 +13,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..ir.model import ArrayOf, Field, MapOf, NamedType, Struct, TypeRef, Union, Variant
+from ..ir.model import ArrayOf, Field, MapOf, NamedType, Struct, Union, Variant
 
 if TYPE_CHECKING:
     from .java import JavaContext
+
+
+UNBOXED = {"Long": "long", "Double": "double", "Boolean": "boolean"}
+"""The boxed types of the primitives that have an unboxed form (the spec cannot name a class Long)."""
 
 
 def article(word: str) -> str:
     return "an" if word[:1] in "AEIOUaeiou" else "a"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class MemberView:
     """A union member as a class that holds or accepts it (`context`) spells it."""
 
@@ -39,7 +44,7 @@ class MemberView:
     """`type` as inline code in Javadoc, with its article: "a {@code StringCheckGrader}"."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class FieldView:
     """One property of a struct, as that struct's class declares, builds, reads and sets it."""
 
@@ -49,6 +54,8 @@ class FieldView:
     """The JSON name as a Java string literal."""
     wire_code: str
     """The JSON name as inline code in Javadoc."""
+    doc: str
+    """The description as Javadoc HTML (getter and setter both print it)."""
     where: str
     """The class and JSON name as two Java string literals, for the messages of ModelSupport checks."""
     type: str
@@ -93,7 +100,7 @@ class FieldView:
         return expr
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class StructView:
     struct: Struct
     name: str
@@ -125,24 +132,22 @@ class JavaViews:
     def _field(self, f: Field, t: Struct, literal: str) -> FieldView:
         c = self.context
         ref = c.resolved(f.type)
+        element = ref.item if isinstance(ref, ArrayOf) else ref.value if isinstance(ref, MapOf) else None
         kind = "list" if isinstance(ref, ArrayOf) else "map" if isinstance(ref, MapOf) else ""
-        nullable = c.nullable(f)
-        union = c.union_of(f.type)
-        element: TypeRef | None = None
-        if isinstance(ref, ArrayOf):
-            element = ref.item
-        elif isinstance(ref, MapOf):
-            element = ref.value
+        union = c.union_of(ref)
+        nullable = f.nullable or (union is not None and union.nullable)
         element_union = c.union_of(element) if element is not None and kind == "map" else None
         wire = c.java_string(f.wire_name)
         name = f.names[c.lang]
-        boxed = c.jtype(f.type, t)
-        unboxed = c.unboxed(f.type, t)
+        boxed = c.jtype(ref, t)
+        unboxed = UNBOXED.get(boxed, boxed)
+        element_type = c.jtype(element, t) if element is not None else ""
         return FieldView(
             field=f,
             name=name,
             wire=wire,
             wire_code=c.code(f.wire_name),
+            doc=c.doc(f.description) if f.description else "",
             where=f"{literal}, {wire}",
             type=boxed,
             unboxed=unboxed,
@@ -152,13 +157,13 @@ class JavaViews:
             nullable=nullable,
             wrapped=not f.required and nullable,
             held_in_json_field=nullable,
-            primitive=c.is_primitive(f.type),
+            primitive=boxed in UNBOXED,
             collection_kind=kind,
             collection="" if nullable else kind,
             members=self.members(union, t) if union is not None else (),
-            element_type=c.jtype(element, t) if element is not None else "",
-            element_unboxed=c.unboxed(element, t) if element is not None else "",
-            element_primitive=element is not None and c.is_primitive(element),
+            element_type=element_type,
+            element_unboxed=UNBOXED.get(element_type, element_type),
+            element_primitive=element_type in UNBOXED,
             element_members=self.members(element_union, t) if element_union is not None else (),
             adder=upper_first(singular(name)),
         )
