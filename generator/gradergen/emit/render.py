@@ -32,10 +32,24 @@ class Manifest:
     steps: list[dict[str, Any]] = field(default_factory=list)
 
 
+_YAML_LOADER: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_manifest(lang: str) -> Manifest:
+    """The language's manifest; read again only when the file changed (a run asks several times)."""
     path = templates_dir(lang) / "manifest.yaml"
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        stat = path.stat()
+    except FileNotFoundError:
+        raise GradergenError(f"no templates for language {lang!r} ({path} is missing)") from None
+    return _read_manifest(lang, str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=32)
+def _read_manifest(lang: str, path: str, mtime_ns: int, size: int) -> Manifest:
+    try:
+        with open(path, encoding="utf-8") as source:
+            raw = yaml.load(source, Loader=_YAML_LOADER)
     except FileNotFoundError:
         raise GradergenError(f"no templates for language {lang!r} ({path} is missing)") from None
     return Manifest(
@@ -82,6 +96,7 @@ def _environment(lang: str, table: NamingTable) -> jinja2.Environment:
         loader=jinja2.FileSystemLoader(str(templates_dir(lang))),
         bytecode_cache=_bytecode_cache(),
         undefined=jinja2.StrictUndefined,
+        auto_reload=False,  # an environment lives for one run: no need to look at each template's date
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
