@@ -7,6 +7,7 @@ and makes names unique within their scope.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Callable, Iterable
@@ -38,11 +39,17 @@ _WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z]|\d|\b|_)|[A-Z]?[a-z]+|[A-Z]+|\d+")
 
 def words(name: str) -> list[str]:
     """Split snake_case, camelCase, PascalCase, kebab-case and digits into lower-case words."""
-    return [w.lower() for w in _WORD.findall(name.replace("-", "_"))]
+    return list(_words(name))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _words(name: str) -> tuple[str, ...]:
+    # remembered: every language spells the same property and type names, and specs repeat them
+    return tuple(w.lower() for w in _WORD.findall(name.replace("-", "_")))
 
 
 def snake(name: str) -> str:
-    return "_".join(words(name))
+    return "_".join(_words(name))
 
 
 def screaming(name: str) -> str:
@@ -51,12 +58,12 @@ def screaming(name: str) -> str:
 
 def pascal(name: str, initialisms: Iterable[str] = ()) -> str:
     upper = {i.lower(): i for i in initialisms}
-    return "".join(upper.get(w, w[:1].upper() + w[1:]) for w in words(name))
+    return "".join(upper.get(w, w[:1].upper() + w[1:]) for w in _words(name))
 
 
 def camel(name: str, initialisms: Iterable[str] = ()) -> str:
     p = pascal(name, initialisms)
-    head = words(name)[:1]
+    head = _words(name)[:1]
     if head and head[0] in {i.lower() for i in initialisms}:
         return head[0] + p[len(head[0]) :]
     return p[:1].lower() + p[1:]

@@ -560,19 +560,6 @@ class JavaContext:
         union = self.union_of(f.type)
         return f.nullable or (union is not None and union.nullable)
 
-    def wrapped(self, f: Field) -> bool:
-        """Optional and nullable: absent, null and a value are three states, kept in a JsonField."""
-        return not f.required and self.nullable(f)
-
-    def getter_type(self, f: Field, context: NamedType) -> str:
-        if f.required and not self.nullable(f):
-            return self.unboxed(f.type, context)
-        return f"Optional<{self.jtype(f.type, context)}>"
-
-    def setter_type(self, f: Field, context: NamedType) -> str:
-        """A nullable field's setter takes the boxed type, where null means JSON null."""
-        return self.jtype(f.type, context) if self.nullable(f) else self.unboxed(f.type, context)
-
     def copy(self, ref: TypeRef, expr: str) -> str:
         """An immutable copy of a collection value (a no-op for the rest)."""
         ref = self.resolved(ref)
@@ -581,26 +568,6 @@ class JavaContext:
         if isinstance(ref, MapOf):
             return f"ModelSupport.copyOf({expr})"
         return expr
-
-    def mutable_copy(self, ref: TypeRef, expr: str) -> str:
-        ref = self.resolved(ref)
-        if isinstance(ref, ArrayOf):
-            return f"new ArrayList<>({expr})"
-        if isinstance(ref, MapOf):
-            return f"new LinkedHashMap<>({expr})"
-        return expr
-
-    def collection(self, f: Field) -> str:
-        """ "list" or "map" when the builder can add single elements to the field, else ""."""
-        ref = self.resolved(f.type)
-        if self.nullable(f):
-            return ""
-        return "list" if isinstance(ref, ArrayOf) else "map" if isinstance(ref, MapOf) else ""
-
-    def element(self, f: Field) -> TypeRef:
-        ref = self.resolved(f.type)
-        assert isinstance(ref, (ArrayOf, MapOf))
-        return ref.item if isinstance(ref, ArrayOf) else ref.value
 
     def is_primitive(self, ref: TypeRef) -> bool:
         return self.unboxed(ref, None) in _UNBOXED.values()
@@ -670,9 +637,9 @@ class JavaContext:
 
     # ------------------------------------------------------------------ layout
     @staticmethod
-    def string_annotation(name: str, values: list[str], indent: int = 0, width: int = 110) -> str:
-        """@Name({"a", "b"}), one value a line when it would not fit on one."""
-        literals = [java_string(v) for v in values]
+    def literals_annotation(name: str, literals: list[str], indent: int = 0, width: int = 110) -> str:
+        """@Name({"a", "b"}) of values already printed as Java string literals, one a line when they
+        would not fit on one."""
         one_line = f"@{name}({{{', '.join(literals)}}})"
         if indent + len(one_line) <= width:
             return one_line
@@ -723,35 +690,24 @@ class JavaContext:
 
 TEMPLATE_HELPERS = (
     "call_chain",
-    "collection",
     "copy",
-    "element",
     "error_object",
-    "getter_type",
     "instanceof_type",
     "is_file",
     "is_primitive",
     "java_unit",
-    "jtype",
     "json_read",
     "json_test",
-    "mutable_copy",
     "nested",
-    "nullable",
     "package",
     "ref",
     "runtime_package",
-    "setter_type",
     "source_path",
-    "string_annotation",
     "struct_view",
     "type_path",
-    "unboxed",
-    "union_of",
     "variant_member",
     "variant_param_type",
     "variant_type",
-    "wrapped",
 )
 """The JavaContext methods the templates call."""
 

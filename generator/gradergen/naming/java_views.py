@@ -108,6 +108,10 @@ class StructView:
     """The class's name as its messages spell it (its shortest reference from the top level), a literal."""
     fields: tuple[FieldView, ...]
     """The fields a caller sets: all but the implied tag."""
+    wires: tuple[str, ...]
+    """The JSON name of every property the spec lists (the tag too), as Java string literals."""
+    property_order: str
+    """The @JsonPropertyOrder annotation that lists them."""
 
 
 class JavaViews:
@@ -125,11 +129,16 @@ class JavaViews:
         return view
 
     def _struct(self, t: Struct) -> StructView:
-        literal = self.context.java_string(self.context.ref(t, None))
-        fields = tuple(self._field(f, t, literal) for f in t.value_fields)
-        return StructView(t, t.names[self.context.lang], literal, fields)
+        c = self.context
+        literal = c.java_string(c.ref(t, None))
+        wires = tuple(c.java_string(f.wire_name) for f in t.fields)
+        fields = tuple(
+            self._field(f, wire, t, literal) for f, wire in zip(t.fields, wires, strict=True) if not f.is_tag
+        )
+        order = c.literals_annotation("JsonPropertyOrder", list(wires))
+        return StructView(t, t.names[c.lang], literal, fields, wires, order)
 
-    def _field(self, f: Field, t: Struct, literal: str) -> FieldView:
+    def _field(self, f: Field, wire: str, t: Struct, literal: str) -> FieldView:
         c = self.context
         ref = c.resolved(f.type)
         element = ref.item if isinstance(ref, ArrayOf) else ref.value if isinstance(ref, MapOf) else None
@@ -137,7 +146,6 @@ class JavaViews:
         union = c.union_of(ref)
         nullable = f.nullable or (union is not None and union.nullable)
         element_union = c.union_of(element) if element is not None and kind == "map" else None
-        wire = c.java_string(f.wire_name)
         name = f.names[c.lang]
         boxed = c.jtype(ref, t)
         unboxed = UNBOXED.get(boxed, boxed)
