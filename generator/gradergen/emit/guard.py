@@ -9,9 +9,11 @@ line; `{{ t.description | doc }}` is the only way to print it.
 from __future__ import annotations
 
 import functools
+import hashlib
 import inspect
 import types
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -113,6 +115,33 @@ class _GuardedCodeGenerator(CodeGenerator):
     def visit_Mod(self, node: nodes.BinExpr, frame: Frame) -> None:
         self._guarded_binop("%", node, frame)
 
+    # Printing and attribute lookups are most of what a template does. Jinja makes each a call of
+    # `environment.finalize` / `environment.getattr`; these take their common case inline (a printed
+    # value that is plain text; an attribute an object that is not text has) and call the environment
+    # only for the rest, which keeps every check of the guard.
+    def _output_child_pre(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
+        if frame.eval_ctx.volatile or frame.eval_ctx.autoescape:
+            super()._output_child_pre(node, frame, finalize)
+        else:
+            self.write("(_out if type(_out := ")
+
+    def _output_child_post(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
+        if frame.eval_ctx.volatile or frame.eval_ctx.autoescape:
+            super()._output_child_post(node, frame, finalize)
+        else:
+            self.write(") is str else environment.printed(_out))")
+
+    def visit_Getattr(self, node: nodes.Getattr, frame: Frame) -> None:
+        if self.environment.is_async:
+            super().visit_Getattr(node, frame)
+            return
+        self.write("(_attr if not isinstance(_obj := ")
+        self.visit(node.node, frame)
+        self.write(
+            f", str) and (_attr := getattr(_obj, {node.attr!r}, missing)) is not missing"
+            f" else environment.getattr(_obj, {node.attr!r}))"
+        )
+
 
 _BINOPS: dict[str, Callable[[Any, Any], Any]] = {
     "+": lambda a, b: a + b,
@@ -145,6 +174,11 @@ class _DirectCallContext(jinja2.runtime.Context):
             )
 
 
+CODE_VERSION = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+"""Changes with this module: compiled templates kept between runs are kept per version of it (Jinja
+keys them by their source only, and would serve code another compiler made)."""
+
+
 class GuardedEnvironment(jinja2.Environment):
     """A Jinja environment in which spec text can only be printed through an escaper.
 
@@ -165,6 +199,10 @@ class GuardedEnvironment(jinja2.Environment):
     def add_filters(self, filters: dict[str, Callable[..., Any]]) -> None:
         """Filters that compute text: their results are marked when their inputs are."""
         self.filters.update({name: propagating(f) for name, f in filters.items()})
+
+    def printed(self, value: Any) -> str:
+        """What `{{ value }}` prints: refused when it is spec text (or a bool or None)."""
+        return str(_refuse_spec_text(value))
 
     @staticmethod
     def spec_concat(parts: tuple[Any, ...]) -> str:

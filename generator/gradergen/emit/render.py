@@ -18,7 +18,7 @@ from ..naming.base import NamingTable, ensure_named
 from ..options import Options
 from ..resources import templates_dir
 from . import formatters, steps
-from .guard import GuardedEnvironment
+from .guard import CODE_VERSION, GuardedEnvironment
 
 Files = dict[str, str]
 
@@ -80,9 +80,10 @@ _SELECTORS: dict[str, Callable[[IR], Iterable[Any]]] = {
 @functools.cache
 def _bytecode_cache() -> jinja2.BytecodeCache | None:
     """Compiled templates kept between runs, like .pyc files: compiling them is most of a run's
-    template work. Keyed by each template's source, so it can never serve a stale one."""
+    template work. Keyed by each template's source and by the version of the guard's compiler, so it
+    can never serve a stale one."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    directory = os.path.join(base, "gradergen", f"jinja-{jinja2.__version__}")
+    directory = os.path.join(base, "gradergen", f"jinja-{jinja2.__version__}-{CODE_VERSION}")
     try:
         os.makedirs(directory, exist_ok=True)
     except OSError:
