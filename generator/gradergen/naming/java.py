@@ -190,6 +190,9 @@ _CODE_TOKENS = re.compile(
 """Comments and literals, blanked before names are looked for (each written to be matched in long runs)."""
 _IDENTIFIER = re.compile(r"\b[A-Z]\w*", re.ASCII)
 """A class name: a word that starts with a capital (literals and comments are blanked first)."""
+_WORDS_ONLY = str.maketrans(
+    {chr(i): " " for i in range(128) if not (chr(i).isascii() and (chr(i).isalnum() or chr(i) == "_"))}
+)
 _DECLARED = tuple(
     re.compile(keyword + r"[^\S\n]+([A-Z][A-Za-z0-9_]*)")
     for keyword in ("class", "interface", "enum", "record")
@@ -241,7 +244,10 @@ def class_names(body: str) -> tuple[set[str], set[str]]:
     """The class names Java source uses (outside comments and literals, and in Javadoc references),
     and those it declares."""
     code = _CODE_TOKENS.sub(" ", body)
-    used = set(_IDENTIFIER.findall(code))
+    if code.isascii():  # words are what is left once every other character is a space
+        used = {word for word in set(code.translate(_WORDS_ONLY).split()) if "A" <= word[0] <= "Z"}
+    else:
+        used = set(_IDENTIFIER.findall(code))
     used.update(_DOC_REFERENCE.findall(body))
     declared = {
         m[1] for search in _DECLARED for m in search.finditer(code) if not _is_word_end(code, m.start())
