@@ -70,10 +70,9 @@ class FieldView:
     held_in_json_field: bool
     """Wrapped, or required and nullable: the builder keeps it in a JsonField."""
     primitive: bool
-    collection_kind: str
-    """"list" or "map" for an array or a map (aliases resolved), else ""."""
     collection: str
-    """`collection_kind` when the builder can add single elements (not for nullable fields), else ""."""
+    """"list" or "map" for an array or a map (aliases resolved) the builder can add single elements to
+    (not nullable), else ""."""
     members: tuple[MemberView, ...]
     """The members of the union the field holds, if it holds one."""
     element_type: str
@@ -83,21 +82,58 @@ class FieldView:
     """The members of the union a map field's values are, if they are one."""
     adder: str
     """The name part of the builder's single-element method: labels → Label (addLabel)."""
+    built: str
+    """What the constructor stores from `builder`: checked when required, collections copied."""
+    rebuilt: str
+    """What a builder made from an object (`source`) starts with: collections copied to be added to."""
+    set: str
+    """What the setter stores from its parameter."""
 
-    def copy(self, expr: str) -> str:
-        """An immutable copy of the value `expr` (itself for a value that is no collection)."""
-        if self.collection_kind == "list":
-            return f"List.copyOf({expr})"
-        if self.collection_kind == "map":
-            return f"ModelSupport.copyOf({expr})"
-        return expr
 
-    def mutable_copy(self, expr: str) -> str:
-        if self.collection_kind == "list":
-            return f"new ArrayList<>({expr})"
-        if self.collection_kind == "map":
-            return f"new LinkedHashMap<>({expr})"
-        return expr
+def _copy(kind: str, expr: str) -> str:
+    """An immutable copy of the value `expr` (itself for a value that is no collection)."""
+    if kind == "list":
+        return f"List.copyOf({expr})"
+    if kind == "map":
+        return f"ModelSupport.copyOf({expr})"
+    return expr
+
+
+def _mutable_copy(kind: str, expr: str) -> str:
+    if kind == "list":
+        return f"new ArrayList<>({expr})"
+    if kind == "map":
+        return f"new LinkedHashMap<>({expr})"
+    return expr
+
+
+def _built(required: bool, nullable: bool, kind: str, name: str, where: str) -> str:
+    source = "builder." + name
+    if not required and nullable:
+        return source
+    if required and nullable:
+        return f"ModelSupport.requiredNullable({source}, {where})"
+    if required:
+        return _copy(kind, f"ModelSupport.required({source}, {where})")
+    return f"{source} == null ? null : {_copy(kind, source)}" if kind else source
+
+
+def _rebuilt(required: bool, nullable: bool, kind: str, name: str) -> str:
+    field = "source." + name
+    if required and nullable:
+        return f"JsonField.ofNullable({field})"
+    if nullable or not kind:
+        return field
+    copied = _mutable_copy(kind, field)
+    return copied if required else f"{field} == null ? null : {copied}"
+
+
+def _set(nullable: bool, primitive: bool, kind: str, name: str, where: str) -> str:
+    if nullable and kind:
+        return f"{name} == null ? JsonField.ofNull() : JsonField.of({_copy(kind, name)})"
+    if nullable:
+        return f"JsonField.ofNullable({name})"
+    return name if primitive else _mutable_copy(kind, f"ModelSupport.notNull({name}, {where})")
 
 
 @dataclass(slots=True)
@@ -150,13 +186,15 @@ class JavaViews:
         boxed = c.jtype(ref, t)
         unboxed = UNBOXED.get(boxed, boxed)
         element_type = c.jtype(element, t) if element is not None else ""
+        where = f"{literal}, {wire}"
+        primitive = boxed in UNBOXED
         return FieldView(
             field=f,
             name=name,
             wire=wire,
             wire_code=c.code(f.wire_name),
             doc=c.doc(f.description) if f.description else "",
-            where=f"{literal}, {wire}",
+            where=where,
             type=boxed,
             unboxed=unboxed,
             getter_type=unboxed if f.required and not nullable else f"Optional<{boxed}>",
@@ -165,8 +203,7 @@ class JavaViews:
             nullable=nullable,
             wrapped=not f.required and nullable,
             held_in_json_field=nullable,
-            primitive=boxed in UNBOXED,
-            collection_kind=kind,
+            primitive=primitive,
             collection="" if nullable else kind,
             members=self.members(union, t) if union is not None else (),
             element_type=element_type,
@@ -174,6 +211,9 @@ class JavaViews:
             element_primitive=element_type in UNBOXED,
             element_members=self.members(element_union, t) if element_union is not None else (),
             adder=upper_first(singular(name)),
+            built=_built(f.required, nullable, kind, name, where),
+            rebuilt=_rebuilt(f.required, nullable, kind, name),
+            set=_set(nullable, primitive, kind, name, where),
         )
 
     def members(self, u: Union, context: NamedType) -> tuple[MemberView, ...]:
