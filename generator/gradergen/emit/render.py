@@ -11,6 +11,7 @@ from typing import Any
 
 import jinja2
 import yaml
+from jinja2.environment import TemplateExpression
 
 from ..errors import GradergenError
 from ..ir.model import IR, Alias, Enum, Struct, Union
@@ -112,6 +113,27 @@ def _environment(lang: str, table: NamingTable) -> jinja2.Environment:
     return env
 
 
+def compiled_string(env: jinja2.Environment, source: str) -> jinja2.Template:
+    """`env.from_string(source)` for the manifest's short templates (output paths), compiled once and
+    then kept in the bytecode cache like the template files: compiling them all took longer than
+    rendering a small spec."""
+    cache = env.bytecode_cache
+    if cache is None:
+        return env.from_string(source)
+    bucket = cache.get_bucket(env, f"<manifest>{source}", None, source)
+    if bucket.code is None:
+        bucket.code = env.compile(source)
+        cache.set_bucket(bucket)
+    return env.template_class.from_code(env, bucket.code, env.make_globals(None))
+
+
+def compiled_expression(env: jinja2.Environment, source: str) -> TemplateExpression:
+    """`env.compile_expression(source)`, kept in the bytecode cache the same way."""
+    if env.bytecode_cache is None:
+        return env.compile_expression(source)
+    return TemplateExpression(compiled_string(env, "{% set result = " + source + " %}"), True)
+
+
 @dataclass
 class Prepared:
     """A language ready to render: its manifest, naming table (already applied) and template context."""
@@ -164,8 +186,8 @@ def _template_line(exc: jinja2.TemplateError, template: str) -> int | None:
 def _render_entry(prepared: Prepared, ir: IR, entry: dict[str, Any], files: Files) -> None:
     lang, env = prepared.manifest.lang, prepared.env
     template = env.get_template(entry["template"])
-    output = env.from_string(entry["output"])
-    when = env.compile_expression(entry["when"]) if "when" in entry else None
+    output = compiled_string(env, entry["output"])
+    when = compiled_expression(env, entry["when"]) if "when" in entry else None
     selector = entry.get("each")
     items: Iterable[Any] = [None] if selector is None else _SELECTORS[selector](ir)
     for item in items:
@@ -191,7 +213,7 @@ def run_steps(lang: str, ir: IR, options: Options) -> Files:
     prepared = prepare(lang, ir, options)
     files: Files = {}
     for step in prepared.manifest.steps:
-        path = prepared.env.from_string(step["output"]).render(prepared.context).strip()
+        path = compiled_string(prepared.env, step["output"]).render(prepared.context).strip()
         files[path] = steps.run(step["name"], ir, options, prepared.table)
     return files
 
