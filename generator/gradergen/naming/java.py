@@ -205,6 +205,11 @@ _DOC_REFERENCE = re.compile(r"@(?:throws|exception|see|(?<=\{@)(?:link|linkplain
 a literal `@` makes the search fast."""
 _BREAK_TOKENS = re.compile(r'"(?:\\.|[^"\\])*"?|\((?!\))|, ', re.S)
 """For `fit`: a string literal (to its end, or the line's), or a place a line may break after."""
+_DOC_MARKUP = re.compile(r"[\n&<>\\@*`\[]")
+"""What `doc` escapes or converts (a list starts with "- " as well): text without any is printed as it is."""
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+_CODE_SAFE = re.compile(r"[A-Za-z0-9_.,<>?/\[\] -]+")
+"""Text {@code} can hold: nothing that could unbalance its braces or end the comment."""
 _BACKTICKS = re.compile(r"`([^`\n]*[^`\s][^`\n]*)`")
 _LINK = re.compile(r"\[([^\]]+)\]\((https?://[^)\s]+)\)")
 
@@ -349,12 +354,14 @@ class JavaNaming(NamingTable):
         block tag or a \\u escape; Markdown code spans, links, lists and paragraphs become HTML;
         invisible characters are shown by their code point."""
         text = visible(text).strip()
+        if not _DOC_MARKUP.search(text) and not text.startswith("- "):
+            return text  # one plain line: nothing to escape or convert
         escaped = html.escape(text, quote=False).replace("\\", "&#92;").replace("@", "&#64;")
         escaped = escaped.replace("*/", "*&#47;")
         escaped = _BACKTICKS.sub(lambda m: f"<code>{m.group(1)}</code>", escaped)
         escaped = _LINK.sub(lambda m: f'<a href="{m.group(2)}">{m.group(1)}</a>', escaped)
         blocks: list[str] = []
-        for para in re.split(r"\n\s*\n", escaped):
+        for para in _PARAGRAPH_BREAK.split(escaped):
             lines = [line.strip() for line in para.split("\n") if line.strip()]
             if lines and all(line.startswith("- ") for line in lines):
                 items = "".join(f"<li>{line[2:]}</li>\n" for line in lines)
@@ -380,7 +387,7 @@ class JavaNaming(NamingTable):
     @escaper
     def code(self, text: str) -> str:
         """Inline code in a Javadoc comment; {@code} only where its content cannot unbalance it."""
-        if re.fullmatch(r"[A-Za-z0-9_.,<>?/\[\] -]+", text):
+        if _CODE_SAFE.fullmatch(text):
             return "{@code " + text + "}"
         return "<code>" + self.doc(text) + "</code>"
 
