@@ -150,9 +150,24 @@ _BINOPS: dict[str, Callable[[Any, Any], Any]] = {
 }
 
 
-_PLAIN_CALLABLES = frozenset(
-    {types.FunctionType, types.MethodType, types.BuiltinFunctionType, types.BuiltinMethodType, Macro}
-)
+_FUNCTIONS = frozenset({types.FunctionType, types.BuiltinFunctionType, types.BuiltinMethodType})
+_TAKES_NO_CONTEXT: dict[Any, bool] = {}
+"""By function: whether Jinja would call it as it is (it asks for no context, environment or eval
+context). Asked once per function: a bound method is a new object at each lookup, its function is not."""
+
+
+def _takes_no_context(obj: Any) -> bool:
+    kind = type(obj)
+    if kind is Macro:  # Jinja never marks its macros
+        return True
+    if kind is types.MethodType:
+        obj = obj.__func__
+    elif kind not in _FUNCTIONS:
+        return False
+    known = _TAKES_NO_CONTEXT.get(obj)
+    if known is None:
+        known = _TAKES_NO_CONTEXT[obj] = not hasattr(obj, "jinja_pass_arg")
+    return known
 
 
 class _DirectCallContext(jinja2.runtime.Context):
@@ -161,7 +176,7 @@ class _DirectCallContext(jinja2.runtime.Context):
 
     @internalcode
     def call(__self, __obj: Any, *args: Any, **kwargs: Any) -> Any:
-        if type(__obj) not in _PLAIN_CALLABLES or hasattr(__obj, "jinja_pass_arg"):
+        if not _takes_no_context(__obj):
             return super().call(__obj, *args, **kwargs)
         if kwargs:
             kwargs.pop("_loop_vars", None)
