@@ -207,6 +207,8 @@ _BREAK_TOKENS = re.compile(r'"(?:\\.|[^"\\])*"?|\((?!\))|, ', re.S)
 """For `fit`: a string literal (to its end, or the line's), or a place a line may break after."""
 _DOC_MARKUP = re.compile(r"[\n&<>\\@*`\[]")
 """What `doc` escapes or converts (a list starts with "- " as well): text without any is printed as it is."""
+_BREAKS_OR_TABS = re.compile(r"[\t\n\v\f\r\x1c\x1d\x1e\x85\u2028\u2029]")
+"""Where `str.splitlines` breaks a line, and the whitespace `textwrap` would rewrite."""
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 _CODE_SAFE = re.compile(r"[A-Za-z0-9_.,<>?/\[\] -]+")
 """Text {@code} can hold: nothing that could unbalance its braces or end the comment."""
@@ -375,6 +377,13 @@ class JavaNaming(NamingTable):
     def javadoc(self, text: str, indent: int = 0, width: int = 110) -> str:
         """A /** ... */ block for `text` already passed through `doc`."""
         pad = " " * indent
+        if (
+            0 < len(text) <= width - indent - 3
+            and text[0] != " "
+            and text[-1] != " "
+            and not _BREAKS_OR_TABS.search(text)
+        ):  # one line that fits, the common case: what the loop below would make of it
+            return f"{pad}/**\n{pad} * {text}\n{pad} */"
         out = [pad + "/**"]
         for line in text.splitlines() or [""]:
             wrapped = wrap(
