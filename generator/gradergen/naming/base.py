@@ -57,15 +57,30 @@ def screaming(name: str) -> str:
 
 
 def pascal(name: str, initialisms: Iterable[str] = ()) -> str:
+    if not initialisms:
+        return _pascal(name)
     upper = {i.lower(): i for i in initialisms}
     return "".join(upper.get(w, w[:1].upper() + w[1:]) for w in _words(name))
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _pascal(name: str) -> str:
+    return "".join(w[:1].upper() + w[1:] for w in _words(name))
+
+
 def camel(name: str, initialisms: Iterable[str] = ()) -> str:
+    if not initialisms:
+        return _camel(name)
     p = pascal(name, initialisms)
     head = _words(name)[:1]
     if head and head[0] in {i.lower() for i in initialisms}:
         return head[0] + p[len(head[0]) :]
+    return p[:1].lower() + p[1:]
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _camel(name: str) -> str:
+    p = _pascal(name)
     return p[:1].lower() + p[1:]
 
 

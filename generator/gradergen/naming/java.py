@@ -207,6 +207,7 @@ _BREAK_TOKENS = re.compile(r'"(?:\\.|[^"\\])*"?|\((?!\))|, ', re.S)
 """For `fit`: a string literal (to its end, or the line's), or a place a line may break after."""
 _DOC_MARKUP = re.compile(r"[\n&<>\\@*`\[]")
 """What `doc` escapes or converts (a list starts with "- " as well): text without any is printed as it is."""
+_NOT_IDENTIFIER = re.compile(r"[^A-Za-z0-9_]")
 _BREAKS_OR_TABS = re.compile(r"[\t\n\v\f\r\x1c\x1d\x1e\x85\u2028\u2029]")
 """Where `str.splitlines` breaks a line, and the whitespace `textwrap` would rewrite."""
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
@@ -268,7 +269,7 @@ def _is_word_end(text: str, i: int) -> bool:
 
 def _identifier(name: str) -> str:
     """Make a spelled name a legal identifier: one that starts with a digit gets a leading underscore."""
-    name = re.sub(r"[^A-Za-z0-9_]", "_", name) or "_value"
+    name = _NOT_IDENTIFIER.sub("_", name) or "_value"
     return "_" + name if name[0].isdigit() or name == "_" else name
 
 
