@@ -93,6 +93,7 @@ def stages(spec: Path) -> dict[str, Sample]:
     for lang in LANGS:
         naming_table(load_manifest(lang).naming)
     import gradergen.validation.schema  # noqa: F401  (the JSON Schema step's)
+
     times: dict[str, Sample] = {}
     clock = Clock()
     ir = load_ir(spec)
