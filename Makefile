@@ -68,7 +68,6 @@ DIST ?= dist
 DIST_BUILD ?= build/dist
 DIST_LANGS := $(sort $(patsubst release/%.mk,%,$(wildcard release/*.mk)))
 SPEC_VERSION = $(shell $(BIN)/python release/spec_version.py)
-export GOTOOLCHAIN := local
 
 dist: dist-gradergen $(addprefix dist-,$(DIST_LANGS))
 	@echo "dist: gradergen $(DIST_LANGS) at $(SPEC_VERSION) in $(DIST)/"

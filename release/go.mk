@@ -4,5 +4,5 @@
 dist-go: generate
 	rm -rf $(DIST)/go
 	mkdir -p $(DIST_BUILD)
-	cd release/gomodzip && GOWORK=off go build -o $(abspath $(DIST_BUILD))/gomodzip .
+	cd release/gomodzip && GOTOOLCHAIN=local GOWORK=off go build -o $(abspath $(DIST_BUILD))/gomodzip .
 	$(DIST_BUILD)/gomodzip -dir generated/go -version $(SPEC_VERSION) -out $(DIST)/go

@@ -25,6 +25,9 @@ INSTALL_HINTS = {
     "java": "install OpenJDK 17: apt-get install -y openjdk-17-jdk-headless",
     "mvn": "install Maven: apt-get install -y maven",
     "ruby": "install Ruby: apt-get install -y ruby",
+    "gem": "install Ruby (RubyGems comes with it): apt-get install -y ruby",
+    "rake": "install Rake: apt-get install -y rake (Debian's ruby brings it)",
+    "make": "install GNU Make: apt-get install -y make",
 }
 
 
