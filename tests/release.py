@@ -22,22 +22,14 @@ def spec_version() -> str:
 
 
 def make_dist(out: Path) -> Path:
-    """`make dist` into out/dist (its build directory beside it), as a release would run it."""
+    """`make dist` into out/dist (its build directory beside it), as a release would run it, but from
+    generated/ as it is: `-o generated/.stamp` keeps make from regenerating it first, which would
+    rewrite the tree the drift test compares."""
     make = require_tool("make")
     dist = out / "dist"
-    run(
-        [
-            make,
-            "-C",
-            str(ROOT),
-            "--no-print-directory",
-            "dist",
-            f"DIST={dist}",
-            f"DIST_BUILD={out / 'build'}",
-        ],
-        env={"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"},
-        timeout=1800,
-    )
+    command = [make, "-C", str(ROOT), "--no-print-directory", "-o", "generated/.stamp", "dist"]
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    run([*command, f"DIST={dist}", f"DIST_BUILD={out / 'build'}"], env={"PATH": path}, timeout=1800)
     return dist
 
 
