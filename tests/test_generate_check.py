@@ -86,6 +86,17 @@ def test_plan_refuses_paths_outside_the_root(tmp_path: Path) -> None:
     assert not (tmp_path / "escape.txt").exists()
 
 
+def test_a_listing_naming_a_file_outside_the_root_is_refused(tmp_path: Path) -> None:
+    root, outside = tmp_path / "out", tmp_path / "precious.txt"
+    write_tree(root, {"a.txt": "1\n"})
+    outside.write_text("not generated")
+    (root / FILE_LIST).write_text("a.txt\n../precious.txt\n")
+    for step in (plan_tree, write_tree):
+        with pytest.raises(GradergenError, match=r"names \.\./precious\.txt, outside the output directory"):
+            step(root, {"a.txt": "1\n"})
+    assert outside.read_text() == "not generated"
+
+
 # --------------------------------------------------------------------------- the command
 def check(*args: str) -> tuple[int, str, str]:
     result = gradergen("generate", *args, "--check")

@@ -139,6 +139,9 @@ def _stale(root: Path, files: Files) -> list[str]:
     """The files an earlier run wrote (by its listing) that this one does not."""
     listing = root / FILE_LIST
     previous = set(listing.read_text(encoding="utf-8").split()) if listing.is_file() else set()
+    for rel in sorted(previous):
+        if not (root / rel).resolve().is_relative_to(root.resolve()):  # removing it would reach outside
+            raise GradergenError(f"{listing} names {rel}, outside the output directory: remove that line")
     return sorted(previous - set(files))
 
 
