@@ -84,12 +84,12 @@ def _hold_shape(body: Any) -> None:
     while stack:
         node, path, in_grader = stack.pop()
         if len(path) > MAX_DEPTH:
+            field = param_of(pointer(path[:1]), body)
             raise ApiError(
                 400,
                 "invalid_request_body",
-                f"Invalid request body at {param_of(pointer(path), body)}: nested more than {MAX_DEPTH} "
-                "levels deep",
-                param_of(pointer(path), body),
+                f"Invalid request body at {field}: nested more than {MAX_DEPTH} levels deep",
+                field,
             )
         if isinstance(node, dict):
             grader = in_grader or path == ("grader",)
