@@ -48,13 +48,14 @@ SERVER_API_KEY = "sk-gradergen-server-tests"
 @pytest.fixture(scope="session")
 def fake_models() -> Iterator[Any]:
     """The models behind the server's model graders: judge-score answers 0.8, judge-label 'good',
-    gpt-5-mini (the 002 curl bodies) 1.0."""
+    and for the 002 curl bodies gpt-5-mini 1.0 and gpt-audio 0.9."""
     from fake_openai import FakeOpenAI, label, score
 
     with FakeOpenAI() as fake:
         fake.always(score(0.8), model="judge-score")
         fake.always(label("good"), model="judge-label")
         fake.always(score(1.0), model="gpt-5-mini")
+        fake.always(score(0.9), model="gpt-audio")
         yield fake
 
 

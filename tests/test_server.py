@@ -21,12 +21,12 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from conftest import SERVER_API_KEY, server_config
-from graders_server import GradersServer, free_port
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from conftest import SERVER_API_KEY, server_config
+from graders_server import GradersServer, free_port
 from harness import BIN, FIXTURES, ROOT, SPEC, load_fixture
 
 CASES = json.loads((FIXTURES / "server" / "every_grader_type.json").read_text())
