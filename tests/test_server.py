@@ -192,7 +192,7 @@ def test_every_located_problem_is_in_the_details(server: GradersServer) -> None:
         ("run", b"", 400, "invalid_json", None, "The request body is empty"),
         ("run", b"\xff\xfe{}", 400, "invalid_json", None, "UTF-16 or UTF-32"),
         ("run", b"{\"a\": \"\xc3\"}", 400, "invalid_json", None, "not UTF-8 text: byte 0xc3"),
-        ("run", b'{"a": NaN}', 400, "invalid_json", None, "NaN is not a JSON number"),
+        ("run", b'{"a": NaN}', 400, "invalid_json", None, "holds NaN, which is not a finite JSON number"),
         ("run", b"[1, 2]", 400, "invalid_request_body", None, "expected a JSON object, found an array"),
         ("run", b'{"model_sample": "x"}', 400, "invalid_request_body", "grader", "missing required property"),
         ("validate", b'{"grader": "string_check"}', 400, "invalid_request_body", "grader",

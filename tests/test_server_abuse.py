@@ -151,6 +151,9 @@ def hostile_bodies() -> Iterator[tuple[str, str, bytes]]:
     for constant in (b"NaN", b"Infinity", b"-Infinity"):
         text = b'{"grader": {}, "model_sample": ' + constant + b"}"
         out.append((f"the constant {constant!r}", "run", text))
+    for number in (b"1e999", b"-1e400", b"9" * 5000):
+        text = b'{"grader": {"type": "score_model", "name": "j", "model": "m", "input": [], "range": [0, '
+        out.append((f"the number {number[:10]!r}", "validate", text + number + b"]}}"))
     out.append(("empty", "run", b""))
     out.append(("blank", "validate", b" \r\n\t "))
     out.append(("UTF-16", "validate", '{"grader": {}}'.encode("utf-16")))
@@ -185,8 +188,6 @@ def test_a_thousand_hostile_bodies_each_get_a_4xx_envelope(fake_models: Any) -> 
     [
         ("a lone surrogate", b'{"grader": {"type": "string_check", "name": "\\ud800", "input": "a", '
                              b'"reference": "a", "operation": "eq"}}'),
-        ("a number past a double", b'{"grader": {"type": "score_model", "name": "j", "model": "m", '
-                                   b'"input": [], "range": [0, 1e999]}}'),
         ("duplicate keys", b'{"grader": {"type": "nope", "type": "string_check", "name": "d", "input": "a", '
                            b'"reference": "a", "operation": "eq"}}'),
     ],
