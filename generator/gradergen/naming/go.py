@@ -24,7 +24,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..emit.literals import c_string, escaper, markdown_code, markdown_inline, u4_or_u8, visible
 from ..errors import GradergenError
 from ..ir.model import (
     IR,
@@ -46,6 +45,7 @@ from ..ir.model import (
     Union,
     Variant,
 )
+from ..literals import c_string, escaper, markdown_code, markdown_inline, u4_or_u8, visible
 from ..options import Options
 from ..spectext import SpecText
 from .base import NamingTable, resource_chain, singular, words

@@ -13,7 +13,6 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from ..emit.literals import c_string, escaper, markdown_code, markdown_inline, visible, xml_text
 from ..ir.model import (
     IR,
     Alias,
@@ -33,6 +32,7 @@ from ..ir.model import (
     Union,
     Variant,
 )
+from ..literals import c_string, escaper, markdown_code, markdown_inline, visible, xml_text
 from ..options import Options
 from .base import NamingTable, camel, pascal, resource_chain, singular, words
 from .java_views import UNBOXED as _UNBOXED

@@ -9,7 +9,6 @@ import textwrap
 from collections.abc import Callable
 from typing import Any
 
-from ..emit.literals import c_string, escaper, markdown_inline, visible
 from ..errors import SpecError
 from ..ir.model import (
     IR,
@@ -28,6 +27,7 @@ from ..ir.model import (
     TypeRef,
     Union,
 )
+from ..literals import c_string, escaper, markdown_inline, visible
 from ..options import Options
 from .base import Namespace, NamingTable, pascal, snake
 
