@@ -235,7 +235,8 @@ def check_answers(port: int, plan: dict[str, tuple[str, list[dict[str, Any]]]], 
         if name == "validate":
             for body, answer in zip(picked, answers, strict=True):
                 if answer.get("grader", {}).get("name") != body["grader"]["name"]:
-                    raise SystemExit(f"validate: the answer is not the grader sent: {json.dumps(answer)[:600]}")
+                    shown = json.dumps(answer)[:600]
+                    raise SystemExit(f"validate: the answer is not the grader sent: {shown}")
         elif name == "run_string_check":
             for body, answer in zip(picked, answers, strict=True):
                 expected = 1.0 if body["model_sample"] == body["item"]["label"] else 0.0
