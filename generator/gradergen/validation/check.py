@@ -8,6 +8,7 @@ finding that explains a schema error better replaces it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -52,7 +53,8 @@ class Validator:
         if not flags:
             return []
         problems = self._report(Node(kind, doc, ()), schema=bool(flags & INVALID))
-        return sorted(problems, key=lambda p: _document_order(doc, p.pointer))
+        order = _document_order(doc)
+        return sorted(problems, key=lambda p: order(p.pointer))
 
     def _report(self, root: Node, schema: bool) -> list[Problem]:
         """Walk every named value: its unknown properties, its semantic checks, and, when the
@@ -110,25 +112,33 @@ def _unique(problems: list[Problem]) -> list[Problem]:
     return list(dict.fromkeys(problems))
 
 
-def _document_order(doc: Any, where: str) -> tuple[int, ...]:
-    """Where a pointer falls in the document: the index of each step among its siblings."""
-    order: list[int] = []
-    node = doc
-    for part in (p.replace("~1", "/").replace("~0", "~") for p in where.split("/")[1:]):
-        if isinstance(node, dict):
-            keys = [str(k) for k in node]
-            if part not in keys:
-                order.append(len(keys))
+def _document_order(doc: Any) -> Callable[[str], tuple[int, ...]]:
+    """Where a pointer falls in the document: the index of each step among its siblings. Each object's
+    key positions are read once, so sorting many problems of one big object stays linear."""
+    positions: dict[int, dict[str, tuple[int, Any]]] = {}
+
+    def order(where: str) -> tuple[int, ...]:
+        steps: list[int] = []
+        node = doc
+        for part in (p.replace("~1", "/").replace("~0", "~") for p in where.split("/")[1:]):
+            if isinstance(node, dict):
+                index = positions.get(id(node))
+                if index is None:
+                    index = positions[id(node)] = {str(k): (i, k) for i, k in enumerate(node)}
+                found = index.get(part)
+                if found is None:
+                    steps.append(len(index))
+                    break
+                steps.append(found[0])
+                node = node[found[1]]
+            elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                steps.append(int(part))
+                node = node[int(part)]
+            else:
                 break
-            i = keys.index(part)
-            order.append(i)
-            node = list(node.values())[i]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            order.append(int(part))
-            node = node[int(part)]
-        else:
-            break
-    return tuple(order)
+        return tuple(steps)
+
+    return order
 
 
 @cache
