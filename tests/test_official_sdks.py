@@ -21,8 +21,7 @@ from typing import Any
 import pytest
 
 from fake_openai import FakeOpenAI, score
-from harness import SPEC, json_equal, load_fixture
-from mock_server import MockServer
+from harness import json_equal, load_fixture
 from official_sdks import (
     API_KEY,
     GO_EXAMPLE,
@@ -45,6 +44,7 @@ from official_sdks import (
     sdk_env,
 )
 from recording_proxy import Exchange, RecordingProxy
+from serve_process import ServeProcess
 
 LANGUAGES = ("node", "go", "java")
 VALIDATE = "/v1/fine_tuning/alpha/graders/validate"
@@ -92,9 +92,10 @@ def fake_model() -> Iterator[FakeOpenAI]:
 
 @pytest.fixture(scope="session")
 def upstream(fake_model: FakeOpenAI) -> Iterator[str]:
-    """The origin of the graders server the SDKs call."""
-    with MockServer(SPEC) as server:
-        yield server.url.removesuffix("/v1")
+    """`gradergen serve`, its model graders answered by the fake model, no answer cached."""
+    env = {"GRADERGEN_MODEL_BASE_URL": fake_model.url, "GRADERGEN_CACHE": "off"}
+    with ServeProcess(env=env) as server:
+        yield server.origin
 
 
 def sdk_runs(language: str, upstream: str, tmp: Path) -> SdkRuns:
@@ -203,7 +204,7 @@ def test_a_string_check_run(runs: dict[str, SdkRuns], language: str) -> None:
     assert got["reward"] == 1.0
     if language == "node":
         assert got["sampled_model_name"] is None and got["runtime_error_details"] is None
-        assert got["token_usage"] == answer["metadata"]["token_usage"]
+        assert got["token_usage"] is None and got["token_usage_typeof"] == "null"
     if language == "go":
         # Go's SDK turns null into "" (and a null token count into 0); only the raw JSON says null.
         assert got["sampled_model_name"] == "" and got["sampled_model_name_raw"] == "null"
@@ -283,9 +284,12 @@ def test_a_score_model_answer_with_a_usage_object(runs: dict[str, SdkRuns], lang
         assert got["token_usage_typeof"] == "object" and json_equal(got["token_usage"], usage)
         assert got["reward"] == 0.75
     if language == "go":
-        # Silently zero: the int64 field cannot hold the object and no error is reported.
-        assert got["token_usage"] == 0 and got["reward"] == 0.75
+        # Silently zero: the int64 field cannot hold the object and the call reports no error; only
+        # the field's JSON metadata (Valid() false, the raw text) tells.
+        assert got["token_usage"] == 0 and got["token_usage_valid"] is False and got["reward"] == 0.75
         assert json_equal(json.loads(got["token_usage_raw"]), usage)
+        assert answer["metadata"]["errors"]["model_grader_server_error_details"] is None
+        assert got["model_server_error_details"] == ""  # null, read as ""
     if language == "java":
         # The getter throws, and so does strict validation of the whole response.
         assert got["reward"] == 0.75

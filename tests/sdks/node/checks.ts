@@ -57,7 +57,7 @@ function usageOf(response: GraderRunResponse): Record<string, unknown> {
   const usage = response.metadata.token_usage;
   // @ts-expect-error token_usage is typed `number | null`; the live response carries a usage object
   const typedAsObject: { prompt_tokens: number } | null = usage;
-  return { token_usage: typedAsObject, token_usage_typeof: typeof usage };
+  return { token_usage: typedAsObject, token_usage_typeof: usage === null ? 'null' : typeof usage };
 }
 
 await check('run_string_check', async () => {
