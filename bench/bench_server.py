@@ -3,8 +3,8 @@
 Scenarios, each a POST with a Lua script (bench/server_wrk.lua) that cycles through prepared bodies:
   - validate: `/validate` of a realistic grader, a multi grader of four (a score_model judge with a
     system prompt of about 1,500 characters and templates, the python grader below, a
-    text_similarity and a string_check) — every request a different name, so no cache of answers
-    can stand in for the validator;
+    text_similarity and a string_check) — every request a grader of its own (the Lua script numbers
+    each one's name), so the server's cache of compiled graders never answers for the validator;
   - run_string_check: `/run` of a string_check grader over 1,000 (sample, item) pairs;
   - run_python: `/run` of the python graders benchmark's grader (a regex and rapidfuzz) over its
     samples, through the server's warm sandbox pool; and beside it, the peer: the engine called in
@@ -54,6 +54,8 @@ GOALS = {
     "run_python": {"vs_in_process": 0.7},
 }
 BODIES = 1000
+UNIQUE = "__N__"
+"""A mark server_wrk.lua replaces in each request with a number of its own."""
 API_KEY = "sk-bench"  # the server is started without a key, so any token passes; sent as SDKs send one
 HEADERS = {"Content-Type": "application/json", "Authorization": f"Bearer {API_KEY}"}
 
@@ -78,7 +80,7 @@ JUDGE_SYSTEM = (
 def realistic_grader(number: int) -> dict[str, Any]:
     return {
         "type": "multi",
-        "name": f"support answer {number}",
+        "name": f"support answer {number} {UNIQUE}",
         "calculate_output": "0.4 * judge / 10 + 0.3 * solved + 0.2 * close + 0.1 * ticket",
         "graders": {
             "judge": {
@@ -234,7 +236,7 @@ def check_answers(port: int, plan: dict[str, tuple[str, list[dict[str, Any]]]], 
             answers.append(answer)
         if name == "validate":
             for body, answer in zip(picked, answers, strict=True):
-                if answer.get("grader", {}).get("name") != body["grader"]["name"]:
+                if answer.get("grader") != body["grader"]:
                     shown = json.dumps(answer)[:600]
                     raise SystemExit(f"validate: the answer is not the grader sent: {shown}")
         elif name == "run_string_check":
@@ -255,9 +257,14 @@ def lua_string(text: str) -> str:
 
 
 def bodies_module(path: str, bodies: list[dict[str, Any]], directory: Path) -> Path:
-    """The scenario's bodies as a Lua module that server_wrk.lua loads (ASCII JSON, one string each)."""
+    """The scenario's bodies as a Lua module that server_wrk.lua loads (ASCII JSON, one string each);
+    bodies that carry UNIQUE get a number of their own in each request."""
     headers = ", ".join(f"[{lua_string(k)}] = {lua_string(v)}" for k, v in HEADERS.items())
-    lines = [f"return {{ path = {lua_string(path)}, headers = {{ {headers} }}, bodies = {{"]
+    unique = "true" if UNIQUE in json.dumps(bodies[0]) else "false"
+    lines = [
+        f"return {{ path = {lua_string(path)}, unique = {unique},",
+        f"  headers = {{ {headers} }}, bodies = {{",
+    ]
     lines += [f"  {lua_string(json.dumps(b, ensure_ascii=True, separators=(',', ':')))}," for b in bodies]
     lines.append("} }")
     target = directory / f"bodies_{abs(hash(path)) % 10_000}_{len(bodies)}.lua"
@@ -267,7 +274,7 @@ def bodies_module(path: str, bodies: list[dict[str, Any]], directory: Path) -> P
 
 def wrk(port: int, module: Path, seconds: float, threads: int) -> dict[str, Any]:
     command = [
-        "wrk", f"-t{threads}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", "--timeout", "10s",
+        "wrk", f"-t{threads}", f"-c{CONNECTIONS}", f"-d{round(seconds)}s", "--latency", "--timeout", "10s",
         "-s", str(LUA), f"http://127.0.0.1:{port}", "--", str(module),
     ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 120)
