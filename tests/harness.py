@@ -26,6 +26,7 @@ INSTALL_HINTS = {
     "mvn": "install Maven: apt-get install -y maven",
     "ruby": "install Ruby: apt-get install -y ruby",
     "npm": "install Node.js with npm: apt-get install -y nodejs npm (or from https://nodejs.org/)",
+    "curl": "install curl: apt-get install -y curl",
 }
 
 

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from fake_openai import FakeOpenAI, score
+from graders_server import GradersServer
 from harness import json_equal, load_fixture
 from official_sdks import (
     API_KEY,
@@ -44,7 +45,6 @@ from official_sdks import (
     sdk_env,
 )
 from recording_proxy import Exchange, RecordingProxy
-from serve_process import ServeProcess
 
 LANGUAGES = ("node", "go", "java")
 VALIDATE = "/v1/fine_tuning/alpha/graders/validate"
@@ -92,10 +92,11 @@ def fake_model() -> Iterator[FakeOpenAI]:
 
 @pytest.fixture(scope="session")
 def upstream(fake_model: FakeOpenAI) -> Iterator[str]:
-    """`gradergen serve`, its model graders answered by the fake model, no answer cached."""
-    env = {"GRADERGEN_MODEL_BASE_URL": fake_model.url, "GRADERGEN_CACHE": "off"}
-    with ServeProcess(env=env) as server:
-        yield server.origin
+    """`gradergen serve` without a key (the Go example sends its own placeholder), its model graders
+    answered by the fake model, no answer cached."""
+    models = {"base_url": fake_model.url, "api_key_env": "GRADERGEN_TESTS_NO_KEY", "max_retries": 0}
+    with GradersServer({"models": models}) as server:
+        yield server.base
 
 
 def sdk_runs(language: str, upstream: str, tmp: Path) -> SdkRuns:

@@ -1,6 +1,7 @@
 """One structured line per request on the `gradergen.server.access` logger (standard output by
 default): time, method, path, status, duration, grader type, isolation level, the error code of an
-answer that is not 200, and the request id, which the answer also carries as `x-request-id`."""
+answer that is not 200 (or "deadline_exceeded" for a grading the deadline ended), and the request id,
+which the answer also carries as `x-request-id`."""
 
 from __future__ import annotations
 

@@ -88,7 +88,9 @@ async def run(request: Request) -> Response:
             while (await request.receive())["type"] != "http.disconnect":
                 pass
 
-        response, _ = await service.grade(prepared, disconnected)
+        response, timed_out = await service.grade(prepared, disconnected)
+        if timed_out:
+            note(request.scope, error="deadline_exceeded")
         isolation = service.isolation(prepared.entry)
     except ClientGone:
         return Response(status_code=499)

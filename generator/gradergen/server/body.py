@@ -5,6 +5,8 @@ MAX_PROPERTIES properties (a validator's report on each one costs time a hostile
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -56,12 +58,45 @@ async def read(chunks: AsyncIterator[bytes], limit: int) -> bytes:
     return b"".join(received)
 
 
+class _NotFinite(ValueError):
+    pass
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise _NotFinite(text)
+    return value
+
+
+def _reject(name: str) -> Any:
+    raise _NotFinite(name)
+
+
+_DECODER = json.JSONDecoder(parse_float=_finite, parse_constant=_reject)
+
+
 def parse(raw: bytes) -> Any:
-    """The body as JSON, or 400 naming what is wrong and where (line and column)."""
+    """The body as JSON, or 400 naming what is wrong and where (line and column). Numbers are kept
+    exactly (integers of any size) or refused: a number past what a double holds would otherwise
+    come back as something else."""
     if not raw.strip():
         raise ApiError(400, "invalid_json", "The request body is empty: send a JSON object")
     try:
-        value = parse_json(decode(raw)).value
+        text = decode(raw)
+        try:
+            value = _DECODER.decode(text)
+        except _NotFinite as exc:
+            raise ApiError(
+                400, "invalid_json", f"The request body holds {exc}, which is not a finite JSON number"
+            ) from None
+        except RecursionError:
+            value = parse_json(text).value  # raises with the depth and where it is
+        except ValueError as exc:  # the reader's own message and position, as `gradergen validate`'s
+            if not isinstance(exc, json.JSONDecodeError):  # an integer of more digits than Python reads
+                message = f"The request body holds a number Python cannot read: {exc}"
+                raise ApiError(400, "invalid_json", message) from None
+            value = parse_json(text).value
     except Unreadable as exc:
         where = f" at line {exc.line}, column {exc.column}" if exc.line is not None else ""
         hint = f" ({exc.hint})" if exc.hint else ""
@@ -84,12 +119,12 @@ def _hold_shape(body: Any) -> None:
     while stack:
         node, path, in_grader = stack.pop()
         if len(path) > MAX_DEPTH:
+            field = param_of(pointer(path[:1]), body)
             raise ApiError(
                 400,
                 "invalid_request_body",
-                f"Invalid request body at {param_of(pointer(path), body)}: nested more than {MAX_DEPTH} "
-                "levels deep",
-                param_of(pointer(path), body),
+                f"Invalid request body at {field}: nested more than {MAX_DEPTH} levels deep",
+                field,
             )
         if isinstance(node, dict):
             grader = in_grader or path == ("grader",)

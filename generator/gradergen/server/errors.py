@@ -3,6 +3,7 @@ parameter a problem is about, written as the service writes it: `grader.graders.
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -74,6 +75,18 @@ def param_of(pointer: str, document: Any) -> str | None:
     return out
 
 
+_MISSING = re.compile(r"missing required property ('.*'|\".*\")\Z")
+
+
+def subject(problem: Problem) -> str:
+    """The pointer a problem is about: for a missing property, the property's place, not its parent's."""
+    found = _MISSING.match(problem.message) if problem.code == "schema.required" else None
+    if found is None:
+        return problem.pointer
+    name = ast.literal_eval(found.group(1))
+    return problem.pointer + "/" + str(name).replace("~", "~0").replace("/", "~1")
+
+
 def _said(problem: Problem) -> str:
     return f"{problem.message} ({problem.hint})" if problem.hint else problem.message
 
@@ -83,7 +96,7 @@ def invalid_body(problems: Sequence[Problem], document: Any, under: str = "") ->
     few in the message, every error (up to MAX_DETAILS) in `details`. Warnings are left out: they
     never fail a request. `under` is the pointer the problems' pointers are relative to."""
     errors = [p for p in problems if p.severity == "error"]
-    located = [(param_of(under + p.pointer, document), p) for p in errors]
+    located = [(param_of(under + subject(p), document), p) for p in errors]
     first_param, first = located[0]
     message = f"Invalid request body at {first_param or '(the body)'}: {_said(first)}"
     more = located[1 : 1 + SHOWN_IN_MESSAGE]
