@@ -16,6 +16,11 @@ samples say, python rewards equal to the in-process engine's. wrk's own errors (
 timeouts, any status over 399) must be zero, or the figures are refused. Each round runs every
 scenario once, in turn; the figures are medians over the rounds. Results are printed and written to
 bench/results/server.json.
+
+Beside each wall-clock figure, the CPU time the server's processes (its workers and their sandboxes)
+spent per request, and the peer's (its process and its sandboxes): on a machine shared with other
+work, requests/s and the latency tail say how busy the machine was as much as how costly a request
+is; the CPU per request says the second alone. The load average before and after is recorded.
 """
 
 from __future__ import annotations
@@ -54,6 +59,8 @@ GOALS = {
     "run_python": {"vs_in_process": 0.7},
 }
 BODIES = 1000
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+FIGURES = ("requests_per_second", "p50_ms", "p90_ms", "p99_ms", "cpu_ms_per_request")
 UNIQUE = "__N__"
 """A mark server_wrk.lua replaces in each request with a number of its own."""
 API_KEY = "sk-bench"  # the server is started without a key, so any token passes; sent as SDKs send one
@@ -164,6 +171,29 @@ def free_port() -> int:
         return port
 
 
+def tree_cpu_seconds(root: int) -> float:
+    """CPU time (user + system) used so far by `root` and every live process under it: the server's
+    workers and their sandboxes. What a process that ended took is not counted."""
+    parents: dict[int, list[int]] = {}
+    times: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(entry.name)
+        parents.setdefault(int(fields[1]), []).append(pid)
+        times[pid] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        total += times.get(pid, 0.0)
+        todo.extend(parents.get(pid, []))
+    return total
+
+
 def post(port: int, path: str, body: dict[str, Any]) -> tuple[int, Any]:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
@@ -256,7 +286,7 @@ def lua_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-def bodies_module(path: str, bodies: list[dict[str, Any]], directory: Path) -> Path:
+def bodies_module(name: str, path: str, bodies: list[dict[str, Any]], directory: Path) -> Path:
     """The scenario's bodies as a Lua module that server_wrk.lua loads (ASCII JSON, one string each);
     bodies that carry UNIQUE get a number of their own in each request."""
     headers = ", ".join(f"[{lua_string(k)}] = {lua_string(v)}" for k, v in HEADERS.items())
@@ -267,17 +297,20 @@ def bodies_module(path: str, bodies: list[dict[str, Any]], directory: Path) -> P
     ]
     lines += [f"  {lua_string(json.dumps(b, ensure_ascii=True, separators=(',', ':')))}," for b in bodies]
     lines.append("} }")
-    target = directory / f"bodies_{abs(hash(path)) % 10_000}_{len(bodies)}.lua"
+    target = directory / f"bodies_{name}.lua"  # one file per scenario: two share the /run path
     target.write_text("\n".join(lines) + "\n", encoding="ascii")
     return target
 
 
-def wrk(port: int, module: Path, seconds: float, threads: int) -> dict[str, Any]:
+def wrk(server: Server, module: Path, seconds: float, threads: int) -> dict[str, Any]:
+    port = server.port
     command = [
         "wrk", f"-t{threads}", f"-c{CONNECTIONS}", f"-d{round(seconds)}s", "--latency", "--timeout", "10s",
         "-s", str(LUA), f"http://127.0.0.1:{port}", "--", str(module),
     ]
+    cpu_before = tree_cpu_seconds(server.process.pid)
     result = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 120)
+    cpu = tree_cpu_seconds(server.process.pid) - cpu_before
     if result.returncode != 0:
         raise SystemExit(f"wrk failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     marker = [line for line in result.stdout.splitlines() if line.startswith("WRK_JSON ")]
@@ -295,6 +328,7 @@ def wrk(port: int, module: Path, seconds: float, threads: int) -> dict[str, Any]
         "p90_ms": summary["latency_us"]["p90"] / 1000,
         "p99_ms": summary["latency_us"]["p99"] / 1000,
         "max_ms": summary["latency_us"]["max"] / 1000,
+        "cpu_ms_per_request": 1000 * cpu / max(1, summary["requests"]),
     }
 
 
@@ -318,8 +352,10 @@ async def engine_load(bodies: list[dict[str, Any]], seconds: float) -> dict[str,
             latencies.append(time.perf_counter() - began)
 
     started = time.perf_counter()
+    cpu_before = tree_cpu_seconds(os.getpid())
     await asyncio.gather(*(client(n) for n in range(CONNECTIONS)))
     elapsed = time.perf_counter() - started
+    cpu = tree_cpu_seconds(os.getpid()) - cpu_before
     latencies.sort()
 
     def percentile(p: float) -> float:
@@ -332,6 +368,7 @@ async def engine_load(bodies: list[dict[str, Any]], seconds: float) -> dict[str,
         "p90_ms": percentile(90),
         "p99_ms": percentile(99),
         "max_ms": 1000 * latencies[-1],
+        "cpu_ms_per_request": 1000 * cpu / max(1, len(latencies)),
     }
 
 
@@ -370,14 +407,15 @@ def main() -> None:
         check_answers(server.port, plan, sample=100)
         with tempfile.TemporaryDirectory() as scratch:
             directory = Path(scratch)
-            modules = {name: bodies_module(path, bodies, directory) for name, (path, bodies) in plan.items()}
+            modules = {name: bodies_module(name, *scenario, directory) for name, scenario in plan.items()}
+            assert len(set(modules.values())) == len(modules), "two scenarios would load one module"
             python_data = directory / "python_bodies.json"
             python_data.write_text(json.dumps(plan["run_python"][1]), encoding="utf-8")
             for module in modules.values():  # warm up: every worker process's caches and pool
-                wrk(server.port, module, 3, args.wrk_threads)
+                wrk(server, module, 3, args.wrk_threads)
             for number in range(args.rounds):
                 for name, module in modules.items():
-                    rounds[name].append(wrk(server.port, module, args.seconds, args.wrk_threads))
+                    rounds[name].append(wrk(server, module, args.seconds, args.wrk_threads))
                 rounds["in_process_python"].append(in_process(python_data, args.seconds))
                 line = ", ".join(
                     f"{n} {r[-1]['requests_per_second']:,.0f}/s p99 {r[-1]['p99_ms']:.1f} ms"
@@ -391,11 +429,14 @@ def main() -> None:
         return statistics.median(r[key] for r in rounds[name])
 
     summary = {
-        name: {key: median(name, key) for key in ("requests_per_second", "p50_ms", "p90_ms", "p99_ms")}
-        for name in rounds
+        name: {key: median(name, key) for key in FIGURES} for name in rounds
     }
     ratios = [
         s["requests_per_second"] / p["requests_per_second"]
+        for s, p in zip(rounds["run_python"], rounds["in_process_python"], strict=True)
+    ]
+    cpu_ratios = [
+        p["cpu_ms_per_request"] / s["cpu_ms_per_request"]
         for s, p in zip(rounds["run_python"], rounds["in_process_python"], strict=True)
     ]
     results = {
@@ -412,13 +453,16 @@ def main() -> None:
         "summary": summary,
         "run_python_vs_in_process": statistics.median(ratios),
         "run_python_vs_in_process_by_round": ratios,
+        "run_python_vs_in_process_per_cpu": statistics.median(cpu_ratios),
+        "run_python_vs_in_process_per_cpu_by_round": cpu_ratios,
         "runs": rounds,
     }
-    print(f"\n{'':22} {'requests/s':>11} {'p50':>8} {'p90':>8} {'p99':>8}")
+    print(f"\n{'':22} {'requests/s':>11} {'p50':>8} {'p90':>8} {'p99':>8} {'CPU/request':>12}")
     for name, figures in summary.items():
         print(
             f"{name:22} {figures['requests_per_second']:>11,.0f} {figures['p50_ms']:>6.1f}ms "
-            f"{figures['p90_ms']:>6.1f}ms {figures['p99_ms']:>6.1f}ms"
+            f"{figures['p90_ms']:>6.1f}ms {figures['p99_ms']:>6.1f}ms "
+            f"{figures['cpu_ms_per_request']:>10.3f}ms"
         )
     for name in ("validate", "run_string_check"):
         goal, figures = GOALS[name], summary[name]
@@ -429,6 +473,11 @@ def main() -> None:
     print(
         f"run_python vs the engine in process: {results['run_python_vs_in_process']:.2f}x (goal >= 0.7x); "
         f"by round {', '.join(f'{r:.2f}' for r in ratios)}"
+    )
+    print(
+        "run_python vs the engine in process, per CPU second: "
+        f"{results['run_python_vs_in_process_per_cpu']:.2f}x"
+        f"; by round {', '.join(f'{r:.2f}' for r in cpu_ratios)}"
     )
     print(f"load average before/after: {load_before[0]:.2f} / {results['load_average_after'][0]:.2f}")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
