@@ -347,12 +347,15 @@ def test_a_full_python_queue_gets_429_with_retry_after(fake_models: Any) -> None
 def test_a_request_ends_at_its_deadline(fake_models: Any) -> None:
     """Queued behind a grader that loops, a request has the python limit plus the slack from when it was
     admitted: it ends then with the timeout flags instead of waiting its turn and its own limit."""
-    config = server_config(fake_models, timeout=4, workers=1) | {"server": {"deadline_slack": 0.5}}
+    # The first ends by the sandbox's limit (4 s from its start, 2 s before its deadline); the second,
+    # admitted ~0.5 s later, by its deadline (6 s from its admission), ~1.5 s before its own limit (4 s
+    # after the first ends): margins wide enough for a loaded machine.
+    config = server_config(fake_models, timeout=4, workers=1) | {"server": {"deadline_slack": 2}}
     with GradersServer(config) as server:
         answers: list[httpx.Response] = []
         first = _post_in_background(server, {"grader": python(LOOPS, "first"), "model_sample": "x"}, answers)
         _wait_for(lambda: server.health()["python"]["active"] == 1, "the first python request admitted")
-        time.sleep(1.0)
+        time.sleep(0.5)
         second = server.post("run", {"grader": python(LOOPS + "# another\n", "second"), "model_sample": "x"})
         first.join()
     for body in (answers[0].json(), second.json()):

@@ -107,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         loop="uvloop",
-        http="httptools",
+        http="gradergen.server.protocol:IgnoresUpgradeOffers",  # httptools, without its h2c bug
         lifespan="on",
         access_log=False,
         log_config=log_config(args.log_level),
