@@ -159,6 +159,8 @@ class ResultWriter:
         self.fingerprint = dict(fingerprint)
         self.resume = resume
         self.done = 0
+        self.broken = False
+        """A write failed: the file was put back as it was before it, and nothing more is written."""
         self._fd: int | None = None
         self._cut_at: int | None = None
         if out.exists() and not out.is_file():
@@ -262,13 +264,22 @@ class ResultWriter:
 
     def write(self, text: str) -> None:
         """Append whole rows (`text` is lines, each ending in a newline) and sync them to disk."""
-        if self._fd is None:
-            raise RuntimeError("ResultWriter.open() first")
+        if self._fd is None or self.broken:
+            raise RuntimeError("ResultWriter.open() first" if self._fd is None else "an earlier write failed")
         data = memoryview(text.encode("ascii"))
-        while data:
-            written = os.write(self._fd, data)
-            data = data[written:]
-        os.fsync(self._fd)
+        before = os.lseek(self._fd, 0, os.SEEK_END)
+        try:
+            while data:
+                written = os.write(self._fd, data)
+                data = data[written:]
+            os.fsync(self._fd)
+        except OSError as exc:
+            self.broken = True
+            try:  # no row half-written: the file ends with the last whole batch
+                os.ftruncate(self._fd, before)
+            except OSError:
+                pass
+            raise ResumeRefused(f"{self.out}: cannot write it: {exc.strerror or exc}") from None
 
     def close(self) -> None:
         if self._fd is not None:

@@ -94,7 +94,10 @@ def id_key(value: Any) -> str:
 
 class RowReader:
     """The rows of a dataset, in order. Iterate once; `position`/`total`/`unit` tell the progress
-    through the data file, `warnings` what was noticed about the files along the way."""
+    through the data file, `warnings` what was noticed about the files along the way.
+
+    When the first row that can be read lacks the sample field, iterating raises InputFileError (the
+    field was misnamed); later rows without it are rows with an error."""
 
     def __init__(
         self,
@@ -148,6 +151,7 @@ class RowReader:
     # ------------------------------------------------------------------ one file
     def _single(self) -> Iterator[Row]:
         field, id_field = self.sample_field, self.id_field
+        first = True
         for record in self.data:
             value = record.value
             if record.error is not None:
@@ -162,8 +166,11 @@ class RowReader:
                 error = (
                     f"{record.where}: no field {field!r} (fields: {_fields(value)}); --sample-field names it"
                 )
+                if first:  # a wrong --sample-field, not a broken row: stop before grading anything
+                    raise InputFileError(error)
                 yield Row(record.index, record.where, row_id, None, None, error, record.size)
                 continue
+            first = False
             raw = value[field]
             problem: str | None = None
             if type(raw) is str:
