@@ -90,6 +90,19 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         metavar="MIB",
         help="the largest row read; a longer one is a row with an error (default: 64)",
     )
+    g.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="where rows are graded: this machine (default), or a Ray cluster "
+        "(pip install 'gradergen[ray]'); the results file is the same",
+    )
+    g.add_argument(
+        "--ray-address",
+        default=None,
+        metavar="ADDR",
+        help="the Ray cluster for --engine ray: host:port of its head, or 'auto' (default: a local one)",
+    )
     g.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary")
     g.add_argument(
         "--config", type=Path, default=None, metavar="FILE", help="settings (default: ./gradergen.toml)"
@@ -129,6 +142,12 @@ def _check_arguments(args: argparse.Namespace) -> None:
         raise UsageError("--resume reads the data again from its start: it cannot be standard input")
     if args.out is not None and args.report is not None and args.out.resolve() == args.report.resolve():
         raise UsageError("--report and --out name the same file")
+    if args.ray_address is not None and args.engine != "ray":
+        raise UsageError("--ray-address needs --engine ray")
+    if args.engine == "ray" and args.compare is not None:
+        raise UsageError("--engine ray grades with one grader: --compare runs on the local engine")
+    if args.engine == "ray" and args.data == "-":
+        raise UsageError("--engine ray reads the data on the cluster: it cannot be standard input")
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
@@ -261,7 +280,27 @@ def _grade(
         progress = ProgressBar(rows.total, rows.unit, err)
     concurrency = config.models.concurrency
     window = max(16, 4 * concurrency) if any(_has_model(g.grader) for g in graders) else 256
-    job = Job(graders, rows, writer, timings=args.timings, window=window, progress=progress)
+    job: Job
+    if args.engine == "ray":
+        from .ray_engine import RayJob, RowSource
+        from .readers import detect_format
+
+        source = RowSource(
+            str(Path(args.data).resolve()),
+            detect_format(args.data, args.format),
+            sample_field=args.sample_field,
+            item_field=args.item_field,
+            id_field=args.id_field,
+            samples=None if args.samples is None else str(Path(args.samples).resolve()),
+            samples_format=args.samples_format,
+            max_row_bytes=int(args.max_row_mib * 2**20),
+        )
+        job = RayJob(
+            graders, rows, writer, source=source, address=args.ray_address, timings=args.timings,
+            progress=progress,
+        )  # fmt: skip
+    else:
+        job = Job(graders, rows, writer, timings=args.timings, window=window, progress=progress)
     try:
         summary = job.run()
     except KeyboardInterrupt:
