@@ -3,13 +3,15 @@
     from gradergen.rewards.trl import TRLReward
     trainer = GRPOTrainer(model=..., reward_funcs=[TRLReward("grader.json")], train_dataset=...)
 
-TRL (1.16, `GRPOTrainer._calculate_rewards`) calls a reward function with keyword arguments only:
-`prompts` and `completions` (lists, one per completion; text, or lists of chat messages for a
-conversational dataset), `completion_ids`, every other dataset column as a list, and `trainer_state`,
-`log_extra`, `log_metric` (and `environments` when it has them). It wants one float per completion,
-in order; None means "no reward" (NaN, left out of the sum). A class instance is named by its
-`__name__` (the grader's name here) in the logs; an instance whose `__call__` is `async def` is
-awaited on TRL's own loop, beside the other async reward functions.
+TRL (1.16.0, trl/trainer/grpo_trainer.py `GRPOTrainer._calculate_rewards`) calls a reward function
+with keyword arguments only: `prompts` and `completions` (lists, one per completion; text, or lists
+of chat messages for a conversational dataset), `completion_ids`, every other dataset column as a
+list, and `trainer_state`, `log_extra`, `log_metric` (and `environments` when it has them). It wants
+one float per completion, in order; None means "no reward" (NaN, left out of the sum). A reward is
+named by its `__name__` (the grader's name here) in the logs (trl/trainer/utils.py
+`get_callable_name`). A reward whose `__call__` is `async def` (`is_async_callable`) is awaited on
+TRL's own loop beside its other async rewards: `AsyncTRLReward` (`async_trl_reward` for TRL 1.10 and
+older, which check the object alone).
 
 The grader's `item` is the dataset row: `{"prompt": …, <column>: …}`; its `sample` is the completion
 (for a conversation: the last assistant message's text, its tool calls, see samples.py). A sample
@@ -20,7 +22,7 @@ to the completions table (`<name>/errors`) and the failed fraction to the metric
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +88,32 @@ class AsyncTRLReward(TRLReward):
         samples, items, extras = _arguments(prompts, completions, columns)
         batch = await self.rewarder.grade(samples, items, what="completions")
         return self._answer(batch, extras)
+
+
+def async_trl_reward(
+    grader: Any,
+    config: EngineConfig | str | Path | None = None,
+    *,
+    deadline: float | None = DEFAULT_DEADLINE,
+    failed_reward: float | None = 0.0,
+    name: str | None = None,
+) -> Callable[..., Coroutine[Any, Any, list[float | None]]]:
+    """AsyncTRLReward as an `async def` function, for TRL releases before `is_async_callable` (1.10
+    and older tell async rewards apart with `inspect.iscoroutinefunction`, false for an instance)."""
+    reward = TRLReward(grader, config, deadline=deadline, failed_reward=failed_reward, name=name)
+
+    async def graded(
+        prompts: Sequence[Any],
+        completions: Sequence[Any],
+        completion_ids: Sequence[Any] | None = None,
+        **columns: Any,
+    ) -> list[float | None]:
+        samples, items, extras = _arguments(prompts, completions, columns)
+        batch = await reward.rewarder.grade(samples, items, what="completions")
+        return reward._answer(batch, extras)
+
+    graded.__name__ = graded.__qualname__ = reward.__name__
+    return graded
 
 
 def _arguments(
