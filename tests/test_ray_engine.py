@@ -171,3 +171,36 @@ def test_compare_on_ray_is_refused(tmp_path: Path) -> None:
         "--compare", grader, grader, "--data", "x.jsonl", "--out", str(tmp_path / "o"), "--engine", "ray"
     )
     assert status == 2 and "--compare runs on the local engine" in err, err
+
+
+def test_rewards_in_a_ray_worker_keep_their_sandbox_across_calls(cluster: None, tmp_path: Path) -> None:
+    """verl's reward workers are Ray actors calling compute_score once per response: the grader is
+    compiled once per process and its sandbox workers stay up between calls."""
+    import ray
+
+    if installed(DEFAULT_IMAGE) is None:
+        pytest.fail(f"the python image {DEFAULT_IMAGE} is not built: run `make images`")
+    grader = tmp_path / "grader.json"
+    grader.write_text(json.dumps({
+        "type": "python", "name": "truth", "source": "def grade(sample, item):\n"
+        "    return 1.0 if sample['output_text'] == item['ground_truth'] else 0.0\n",
+    }))  # fmt: skip
+
+    @ray.remote(num_cpus=1)
+    class RewardWorker:
+        def score(self, solution: str, truth: str) -> tuple[dict[str, Any], list[int]]:
+            from gradergen.engine.services import services_for
+            from gradergen.rewards.core import shared_rewarder
+            from gradergen.rewards.verl import compute_score
+
+            answer = compute_score("d", solution, truth, {}, grader=str(grader))
+            config = shared_rewarder(str(grader), None).compiled.config
+            pool = services_for(config).sandbox()
+            return answer, sorted(w.proc.pid for w in pool._workers)
+
+    worker = RewardWorker.remote()  # type: ignore[attr-defined]
+    calls = [ray.get(worker.score.remote(s, "4"), timeout=120) for s in ("4", "5", "4", "4")]
+    assert [answer["score"] for answer, _ in calls] == [1.0, 0.0, 1.0, 1.0]
+    pids = [p for _, p in calls]
+    assert pids[0] and all(p == pids[0] for p in pids), pids
+    ray.kill(worker)
