@@ -27,6 +27,7 @@ import json
 import logging
 import pickle
 import time
+import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -241,6 +242,7 @@ def ray_blocks(
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
     logging.getLogger("ray.data").setLevel(logging.WARNING)
+    logging.getLogger("ray.data._internal.progress").setLevel(logging.ERROR)  # "progress bars disabled"
     context = ray.data.DataContext.get_current()
     context.execution_options.preserve_order = True
     context.enable_progress_bars = False
@@ -248,11 +250,14 @@ def ray_blocks(
     size = actors if actors is not None else default_actors(ray, compiled)
     if size < 1:
         raise EngineError(f"actors is at least 1, not {size}")
-    dataset = ray.data.read_datasource(
-        _datasource(rows, batch_rows, skip),
-        num_cpus=0,  # reading is light, and must not wait for a CPU the actors hold
-        ray_remote_args={"scheduling_strategy": NodeAffinitySchedulingStrategy(here, soft=False)},
-    ).map_batches(
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # ray_remote_args: named ones from Ray 2.64
+        read = ray.data.read_datasource(
+            _datasource(rows, batch_rows, skip),
+            num_cpus=0,  # reading is light, and must not wait for a CPU the actors hold
+            ray_remote_args={"scheduling_strategy": NodeAffinitySchedulingStrategy(here, soft=False)},
+        )
+    dataset = read.map_batches(
         GradingActor,
         fn_constructor_args=(compiled, timings),
         batch_size=None,
