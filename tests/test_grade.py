@@ -805,3 +805,43 @@ def test_the_library_api_reads_writes_and_summarises(tmp_path: Path) -> None:
     assert summary["rows"] == 12 and summary["reward"]["mean"] == 0.5
     assert summary["worst"][0] == {"index": 2, "id": "q2", "reward": 0.0, "flags": []}
     assert io.StringIO(out.read_text()).readline().startswith('{"index":0,"id":"q0","reward":1.0,')
+
+
+# ----------------------------------------------------------------------------- the progress bar
+def test_on_a_terminal_a_progress_bar_shows_rows_rate_time_left_flags_and_tokens(tmp_path: Path) -> None:
+    import pty
+
+    grader = {**EXACT, "reference": "{{ item.expected }}"}  # no "expected" field: every row is flagged
+    data = write_jsonl(tmp_path / "rows.jsonl", cases(3000))
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [*GRADERGEN, "grade", "--grader", str(grader_file(tmp_path, grader)), "--data", str(data),
+         "--out", str(tmp_path / "o.jsonl")],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=follower,
+        env={**os.environ, "COLUMNS": "200", "TERM": "xterm"},
+    )  # fmt: skip
+    os.close(follower)
+    stdout, _ = process.communicate(timeout=300)
+    screen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 1 << 16)
+        except OSError:
+            break
+        if not chunk:
+            break
+        screen += chunk
+    os.close(leader)
+    assert process.returncode == 0
+    text = screen.decode("utf-8", "replace")
+    assert "100%" in text and "3,000 rows" in text and "rows/s" in text
+    assert "elapsed" in text and "left" in text
+    assert "3,000 flagged · 0 tokens" in text
+    assert b"invalid_variable_error  3,000" in stdout, "the summary goes to standard output"
+
+    quiet = subprocess.run(
+        [*GRADERGEN, "grade", "-q", "--grader", str(grader_file(tmp_path, grader)), "--data", str(data),
+         "--out", str(tmp_path / "q.jsonl")],
+        capture_output=True, timeout=300,
+    )  # fmt: skip
+    assert quiet.returncode == 0 and quiet.stdout == b"" and quiet.stderr == b""
