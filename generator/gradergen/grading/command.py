@@ -200,7 +200,9 @@ def _fingerprint(args: argparse.Namespace, graders: list[Any], data_format: str)
     }
 
 
-def run(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    out = sys.stdout if out is None else out
+    err = sys.stderr if err is None else err
     from ..engine.compiled import compile_grader
     from ..engine.config import EngineConfig
     from ..engine.errors import GraderInvalid

@@ -67,6 +67,8 @@ class Tally:
     """Rows written (and, while continuing, rows found written before)."""
     resumed: int = 0
     position: int = 0
+    total: int | None = None
+    """How far the data goes, in the reader's unit (bytes, or Parquet rows); None when unknown (a pipe)."""
     problems: int = 0
     """Rows that set a flag or could not be read."""
     tokens: int = 0
@@ -116,6 +118,7 @@ class Job:
                 summary.old.total_tokens if isinstance(summary, Comparison) else 0
             )
             self.tally.position = self.rows.position
+            self.tally.total = self.rows.total
             self.tally.problems = single.flagged_rows + single.unreadable
             self.tally.tokens = tokens
             self.progress(self.tally)

@@ -268,6 +268,7 @@ class CsvRecords(RecordReader):
         csv.field_size_limit(self.max_row_bytes)
         reader = csv.reader(text)
         index = 0
+        seekable = binary.seekable()  # a pipe is not: count the rows' text instead
         try:
             header = next(reader, None)
             if header is None:
@@ -286,7 +287,7 @@ class CsvRecords(RecordReader):
                     continue
                 where = f"{self.name}:{reader.line_num}"
                 size = sum(map(len, fields)) + len(fields)
-                self.position = binary.tell()
+                self.position = binary.tell() if seekable else self.position + size
                 if len(fields) != width:
                     error = f"{len(fields)} fields where the header has {width}"
                     yield Record(index, where, None, error, size)

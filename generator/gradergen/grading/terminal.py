@@ -49,8 +49,9 @@ class ProgressBar:
             TaskProgressColumn(),
             TextColumn("{task.fields[rows]} rows · {task.fields[rate]} rows/s"),
             TimeElapsedColumn(),
-            TextColumn("left"),
+            TextColumn("elapsed ·"),
             TimeRemainingColumn(),
+            TextColumn("left"),
             TextColumn("· {task.fields[problems]} flagged · {task.fields[tokens]} tokens"),
             console=self.console,
             refresh_per_second=4,
@@ -68,6 +69,7 @@ class ProgressBar:
         rate = f"{fresh / elapsed:,.0f}" if fresh else "-"
         self.progress.update(
             self.task,
+            total=tally.total,  # known once the file is open
             completed=tally.position if self.unit == "bytes" else tally.rows,
             rows=count(tally.rows),
             rate=rate,
