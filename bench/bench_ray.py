@@ -110,6 +110,9 @@ def main() -> None:
         "seconds": {name: [round(v, 3) for v in values] for name, values in times.items()},
         "rows_per_second": {name: round(args.rows / value) for name, value in median.items()},
         "ray_time_over_local": round(median["ray"] / median["local"], 3),
+        "ray_time_over_local_per_round": [
+            round(r / local, 3) for r, local in zip(times["ray"], times["local"], strict=True)
+        ],
         "identical_output": True,
     }
     print(json.dumps(results, indent=2))

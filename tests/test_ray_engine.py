@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,13 @@ EXACT = {
     "operation": "eq",
     "reference": "{{ item.answer }}",
 }
+KEY_VARIABLE = "GRADERGEN_RAY_TEST_KEY"
+JUDGE = {
+    "type": "score_model",
+    "name": "judge",
+    "model": "judge-model",
+    "input": [{"role": "user", "content": "Rate {{ sample.output_text }} against {{ item.answer }}"}],
+}
 HALF = {
     "type": "python",
     "name": "half",
@@ -45,6 +53,7 @@ def cluster() -> Iterator[None]:
         pytest.fail("Ray is not installed: pip install 'gradergen[ray]' (or -r requirements-dev.txt)")
     from gradergen.grading.ray_engine import connect
 
+    os.environ[KEY_VARIABLE] = "test-key"  # before the cluster starts: its workers inherit it
     connect(num_cpus=2)  # a local cluster of 2 CPUs, in this process; every --engine ray below uses it
     yield
     ray.shutdown()
@@ -204,3 +213,38 @@ def test_rewards_in_a_ray_worker_keep_their_sandbox_across_calls(cluster: None, 
     pids = [p for _, p in calls]
     assert pids[0] and all(p == pids[0] for p in pids), pids
     ray.kill(worker)
+
+
+def test_a_model_grader_on_ray_gives_the_local_file(cluster: None, tmp_path: Path) -> None:
+    """Rows one at a time through `arun` in each actor, on one event loop for the actor's life."""
+    from fake_openai import FakeOpenAI, score
+
+    data = tmp_path / "rows.jsonl"
+    with data.open("w") as out:
+        for n in range(240):
+            out.write(json.dumps({"id": n, "answer": "a", "model_sample": f"s{n}"}) + "\n")
+    grader = grader_file(tmp_path, JUDGE)
+    with FakeOpenAI() as fake:
+        fake.always(score(0.5))
+        config = tmp_path / "gradergen.toml"
+        config.write_text(
+            f'[models]\nbase_url = "{fake.url}"\napi_key_env = "{KEY_VARIABLE}"\nmax_retries = 1\n'
+            "[cache]\nenabled = false\n"
+        )
+        common = ["--grader", grader, "--data", str(data), "--id-field", "id", "--config", str(config)]
+        local, ray_out = tmp_path / "local.jsonl", tmp_path / "ray.jsonl"
+        assert grade(*common, "--out", str(local))[0] == 0
+        status, said = grade(*common, "--out", str(ray_out), "--engine", "ray")
+        # one actor, many blocks: its model client outlives the first block
+        from gradergen.grading.ray_engine import RowSource, ray_lines
+
+        lines = list(
+            ray_lines(JUDGE, RowSource(str(data), id_field="id"), EngineConfig.load(config),
+                      actors=1, batch_rows=40)
+        )  # fmt: skip
+    assert status == 0, said
+    assert ray_out.read_bytes() == local.read_bytes()
+    assert "\n".join(lines) + "\n" == local.read_text()
+    rows = [json.loads(line) for line in ray_out.read_text().splitlines()]
+    assert [r["reward"] for r in rows] == [0.5] * 240
+    assert all(r["response"]["metadata"]["errors"]["model_grader_server_error"] is False for r in rows)

@@ -166,6 +166,8 @@ class GradingActor:
         self.timings = timings
         self.plain = PlainLines(compiled.name, compiled.kind)
         self.one_at_a_time = uses_arun(compiled.grader)
+        self.loop: asyncio.AbstractEventLoop | None = None
+        """One event loop for the actor's life, which its model client's connections stay on."""
 
     def __call__(self, block: Any) -> dict[str, list[Any]]:
         indexes = block["index"].to_pylist()
@@ -195,7 +197,9 @@ class GradingActor:
         if not good:
             return lines, plain
         if self.one_at_a_time:
-            responses = asyncio.run(self._each(samples, items))
+            if self.loop is None:
+                self.loop = asyncio.new_event_loop()
+            responses = self.loop.run_until_complete(self._each(samples, items))
             for n, response in zip(good, responses, strict=True):
                 lines[n] = dumps(result_row(indexes[n], rows[n][0], response_data(response, self.timings)))
             return lines, plain
