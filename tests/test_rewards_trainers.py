@@ -27,6 +27,7 @@ import inspect
 import json
 import math
 import os
+import pickle
 import socket
 import subprocess
 import sys
@@ -188,6 +189,14 @@ def test_trl_awaits_the_async_reward_on_its_loop_beside_the_sync_one() -> None:
     assert caller.reward_func_names == ["equals_solution", "async_equals", "function_equals"]
     rows = [{"prompt": "p", "solution": "a"}, {"prompt": "q", "solution": "b"}]
     assert caller.calculate(rows, ["p", "q"], ["a", "a"]) == [[1.0, 0.0]] * 3
+
+
+def test_trl_rewards_pickle_for_trainers_that_send_them_to_other_processes() -> None:
+    for reward in (TRLReward(EQUALS_SOLUTION), AsyncTRLReward(EQUALS_SOLUTION)):
+        copy = pickle.loads(pickle.dumps(reward))
+        assert copy.__name__ == "equals_solution"
+        caller = TRLCaller([copy])
+        assert caller.calculate([{"prompt": "p", "solution": "a"}], ["p"], ["a"]) == [[1.0]]
 
 
 def test_trl_columns_of_the_wrong_length_are_refused() -> None:

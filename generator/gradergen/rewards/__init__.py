@@ -1,6 +1,6 @@
 """One grader as the reward every popular RL trainer expects, in input order, failures reported:
 
-    gradergen.rewards.trl.TRLReward(grader)          TRL: GRPOTrainer(reward_funcs=[...])
+    gradergen.rewards.trl.TRLReward(grader)          TRL: GRPOTrainer(reward_funcs=[...]) (AsyncTRLReward)
     gradergen.rewards.verl.compute_score            verl: custom_reward_function (pkg://gradergen.rewards.verl)
     gradergen serve --reward-grader FILE             OpenRLHF: --reward.remote_url http://HOST:PORT/openrlhf/get_reward
     await gradergen.rewards.grade_batch(grader, completions, items, deadline=60)   anything else
