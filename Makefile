@@ -49,6 +49,8 @@ bench: system-packages $(READY) images
 	$(BIN)/python bench/bench_validate.py
 	$(BIN)/python bench/bench_text_similarity.py
 	$(BIN)/python bench/bench_python_graders.py
+	$(BIN)/python bench/bench_grade.py
+	$(BIN)/python bench/bench_ray.py
 
 clean-venv:
 	rm -rf $(VENV)
