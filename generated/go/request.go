@@ -35,6 +35,15 @@ const DefaultMaxResponseBytes = 32 << 20
 // maxRetryAfter is the longest wait the API may ask for before a retry; longer ones fall back to backoff.
 const maxRetryAfter = time.Minute
 
+// initialBackoff is the wait before the first retry; it doubles before each next one, up to maxBackoff.
+const initialBackoff = 500 * time.Millisecond
+
+// maxBackoff is the longest wait between two attempts that the client chooses itself.
+const maxBackoff = 8 * time.Second
+
+// backoffJitter is the fraction of each wait that is taken off at random, so that clients spread out.
+const backoffJitter = 0.25
+
 // newRequestConfig applies the defaults, then the client's options, then the call's.
 func newRequestConfig(client, call []option.RequestOption) (*option.RequestConfig, error) {
 	cfg := &option.RequestConfig{
@@ -140,15 +149,15 @@ func send(ctx context.Context, cfg *option.RequestConfig, method, url string, pa
 // retryable reports whether an answer with this status may succeed when sent again.
 func retryable(status int) bool {
 	switch status {
-	case http.StatusRequestTimeout, http.StatusConflict, http.StatusTooManyRequests:
+	case 408, 409, 429:
 		return true
 	}
 	return status >= 500
 }
 
 // backoff is the wait before retry number attempt+1: what the API asked for in retry-after-ms or
-// Retry-After (up to a minute), else 0.5 s doubling up to 8 s, less up to a quarter at random so that
-// clients spread out.
+// Retry-After (up to maxRetryAfter), else initialBackoff doubling up to maxBackoff, less up to
+// backoffJitter of it at random so that clients spread out.
 func backoff(attempt int, header http.Header) time.Duration {
 	if ms, err := strconv.ParseFloat(header.Get("Retry-After-Ms"), 64); err == nil && ms >= 0 {
 		if d := time.Duration(ms * float64(time.Millisecond)); d <= maxRetryAfter {
@@ -165,6 +174,10 @@ func backoff(attempt int, header http.Header) time.Duration {
 			}
 		}
 	}
-	delay := min(500*time.Millisecond<<min(attempt, 4), 8*time.Second)
-	return delay - time.Duration(rand.Float64()*0.25*float64(delay))
+	delay := initialBackoff
+	for i := 0; i < attempt && delay < maxBackoff; i++ {
+		delay *= 2
+	}
+	delay = min(delay, maxBackoff)
+	return delay - time.Duration(rand.Float64()*backoffJitter*float64(delay))
 }

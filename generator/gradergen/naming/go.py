@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..emit import numbers
 from ..emit.literals import c_string, escaper, markdown_code, markdown_inline, u4_or_u8, visible
 from ..errors import GradergenError
 from ..ir.model import (
@@ -356,6 +357,9 @@ class GoNaming(NamingTable):
             "md": markdown_inline,
             "md_code": markdown_code,
         }
+
+    def jinja_filters(self) -> dict[str, Callable[..., Any]]:
+        return {**numbers.FILTERS, "go_duration": numbers.go_duration, "go_bytes": numbers.go_bytes}
 
     def context(self, ir: IR, options: Options) -> dict[str, Any]:
         aliases = self.aliases(ir)

@@ -11,8 +11,9 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
+from ..emit import numbers
 from ..emit.literals import c_string, escaper, markdown_code, markdown_inline, visible, xml_text
 from ..ir.model import (
     IR,
@@ -129,31 +130,13 @@ RUNTIME_CLASSES = {
         "OpenAITimeoutException",
         "OpenAIInvalidDataException",
         "OpenAIResponseTooLargeException",
-        "BadRequestException",
-        "UnauthorizedException",
-        "PermissionDeniedException",
-        "NotFoundException",
-        "ConflictException",
-        "UnprocessableEntityException",
-        "RateLimitException",
-        "InternalServerException",
     ],
 }
-"""The hand-written runtime's public classes, by package under the root."""
+"""The hand-written runtime's public classes, by package under the root; the class of each error
+status comes from the IR's client policy (`ir.client.all_errors`) and goes to "errors" too."""
 RUNTIME_CLASS_NAMES = frozenset(
     [*(c for classes in RUNTIME_CLASSES.values() for c in classes), "HttpTransport", "OpenAIClient"]
 )
-
-STATUS_EXCEPTIONS = [
-    (400, "BadRequestException", "The request, or the grader in it, is invalid."),
-    (401, "UnauthorizedException", "The API key is missing or wrong."),
-    (403, "PermissionDeniedException", "The API key may not use this endpoint."),
-    (404, "NotFoundException", "The endpoint does not exist."),
-    (409, "ConflictException", "The request conflicts with another one; it is retried."),
-    (422, "UnprocessableEntityException", "The request is well-formed but cannot be processed."),
-    (429, "RateLimitException", "Too many requests; it is retried."),
-]
-"""The exception class of each status with its own; every 5XX is an InternalServerException."""
 
 MODELS_PACKAGE = "models.graders.gradermodels"
 """Where the documented Java SDK keeps the graders and their parts (shared by several operations)."""
@@ -284,6 +267,10 @@ class JavaNaming(NamingTable):
     reserved = KEYWORDS | MEMBER_NAMES
     nests_types = True
     fold_case_types = True  # a class is a file, or a file of its own once compiled (Outer$Inner.class)
+    error_class_suffix = "Exception"
+    error_class_renames: ClassVar[dict[str, str]] = {"authentication": "UnauthorizedException"}
+    """The official Java SDK's name for 401, which Java users know."""
+    runtime_error_classes = RUNTIME_CLASS_NAMES | RESERVED_TYPE_NAMES
 
     # ------------------------------------------------------------------ names
     def type_scope(self, t: NamedType, ir: IR) -> str:
@@ -298,7 +285,7 @@ class JavaNaming(NamingTable):
     def reserved_type_names(self, scope: str, ir: IR) -> frozenset[str]:
         """A spec type may not shadow a class the code names by its simple name; a nested one may not
         take the name of a class the templates nest beside it, nor of a class enclosing it."""
-        names = RESERVED_TYPE_NAMES | RUNTIME_CLASS_NAMES
+        names = RESERVED_TYPE_NAMES | RUNTIME_CLASS_NAMES | {e.names[self.lang] for e in ir.client.all_errors}
         owner = ir.types.get(scope) if scope else None
         while owner is not None:
             names |= {owner.names[self.lang]}
@@ -396,6 +383,9 @@ class JavaNaming(NamingTable):
 
     def jinja_filters(self) -> dict[str, Callable[..., Any]]:
         return {
+            **numbers.FILTERS,
+            "java_duration": numbers.java_duration,
+            "java_bytes": lambda n: numbers.bytes_literal(n, "L"),
             "javadoc": self.javadoc,
             "pascal": pascal,
             "camel": camel,
@@ -714,6 +704,8 @@ class JavaContext:
         names = dict(JDK_AND_JACKSON)
         for sub, classes in RUNTIME_CLASSES.items():
             names.update({c: f"{self.root}.{sub}.{c}" for c in classes})
+        for e in self.ir.client.all_errors:
+            names[e.names[self.lang]] = f"{self.root}.errors.{e.names[self.lang]}"
         for t in self.ir.types.values():
             if self.is_file(t):
                 names[t.names[self.lang]] = self.qualified(t)
@@ -724,7 +716,6 @@ class JavaContext:
         return {
             **helpers,
             "root_package": self.root,
-            "status_exceptions": STATUS_EXCEPTIONS,
             "artifact_id": "openai-graders",
         }
 

@@ -8,6 +8,7 @@ import keyword
 from collections.abc import Callable
 from typing import Any
 
+from ..emit import numbers
 from ..emit.literals import c_string, escaper, markdown_inline, normalize_breaks, toml_string, u4_or_u8
 from ..ir.model import IR, Field, Named, NamedType, Struct, Union
 from ..options import Options
@@ -44,20 +45,16 @@ RUNTIME_EXPORTS = (
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
-    "AuthenticationError",
-    "BadRequestError",
     "Client",
-    "ConflictError",
     "DEFAULT_BASE_URL",
     "GradersError",
-    "InternalServerError",
     "NOT_GIVEN",
-    "NotFoundError",
-    "PermissionDeniedError",
-    "RateLimitError",
-    "UnprocessableEntityError",
 )
-"""What the package exports besides its models: the client and its errors."""
+"""What the package exports besides its models and the error class of each status (from the IR)."""
+
+
+RUNTIME_ERRORS = tuple(name for name in RUNTIME_EXPORTS if name.endswith("Error"))
+"""The error classes of the runtime (_exceptions.py) besides those of each status."""
 
 
 def _export_order(name: str) -> tuple[int, str]:
@@ -123,6 +120,7 @@ class PythonNaming(NamingTable):
 
     reserved_method_names = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist)
     names_enum_values = False
+    runtime_error_classes = frozenset(RUNTIME_EXPORTS) | frozenset(dir(builtins))
 
     def type_name(self, t: NamedType, ir: IR) -> str:
         """A spec name that is a Python identifier stays as it is (the names of the documented SDK);
@@ -134,7 +132,8 @@ class PythonNaming(NamingTable):
         return name if name[:1].isalpha() else "T" + name
 
     def reserved_type_names(self, scope: str, ir: IR) -> frozenset[str]:
-        return frozenset(dir(builtins)) | MODULE_NAMES | frozenset(RUNTIME_EXPORTS)
+        errors = {e.names[self.lang] for e in ir.client.all_errors}
+        return frozenset(dir(builtins)) | MODULE_NAMES | frozenset(RUNTIME_EXPORTS) | errors
 
     def field_name(self, f: Field, owner: Struct) -> str:
         name = snake(f.wire_name) or "field"
@@ -176,7 +175,7 @@ class PythonNaming(NamingTable):
         return expr
 
     def jinja_filters(self) -> dict[str, Callable[..., Any]]:
-        return {"snake": snake, "pascal": pascal}
+        return {"snake": snake, "pascal": pascal, **numbers.FILTERS, "bytes_literal": numbers.bytes_literal}
 
     def context(self, ir: IR, options: Options) -> dict[str, Any]:
         from ..emit.jsonschema import lenient_unions
@@ -189,12 +188,14 @@ class PythonNaming(NamingTable):
             request = ir.get(op.request)
             assert isinstance(request, Struct)
             used_by_resources |= {py(f.type.name) for f in request.fields if isinstance(f.type, Named)}
+        errors = {e.names[self.lang] for e in ir.client.all_errors}
         models = {py(name) for name in ir.types} | {u.fallback_names[self.lang] for u in lenient_unions(ir)}
         return {
             "package": options.python_package,
             "resource_imports": sorted(used_by_resources),
             "models": sorted(models),
-            "exports": sorted(models | set(RUNTIME_EXPORTS), key=_export_order),
+            "exports": sorted(models | set(RUNTIME_EXPORTS) | errors, key=_export_order),
+            "error_exports": sorted(set(RUNTIME_ERRORS) | errors),
             "accessor": lambda r: ".".join(resource_chain(ir, r, self.lang)),
         }
 

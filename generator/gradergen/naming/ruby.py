@@ -9,6 +9,7 @@ import textwrap
 from collections.abc import Callable
 from typing import Any
 
+from ..emit import numbers
 from ..emit.literals import c_string, escaper, markdown_inline, visible
 from ..errors import SpecError
 from ..ir.model import (
@@ -146,6 +147,10 @@ def require_path(module: str) -> str:
 
 class RubyNaming(NamingTable):
     lang = "ruby"
+    runtime_error_classes = frozenset(
+        """Error APIError APIConnectionError APITimeoutError APIResponseValidationError
+        APIResponseTooLargeError APIStatusError STATUS_CLASSES""".split()
+    )
     reserved = KEYWORDS | SHADOWED_METHODS
     nests_types = True
 
@@ -211,7 +216,7 @@ class RubyNaming(NamingTable):
         }
 
     def jinja_filters(self) -> dict[str, Callable[..., Any]]:
-        return {"snake": snake}
+        return {"snake": snake, **numbers.FILTERS, "bytes_literal": numbers.bytes_literal}
 
     def context(self, ir: IR, options: Options) -> dict[str, Any]:
         b = self.bindings(ir, options)

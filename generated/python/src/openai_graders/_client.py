@@ -45,6 +45,12 @@ RETRYABLE_STATUSES = frozenset({408, 409, 429})
 """Besides these, every 5XX status is retried."""
 MAX_RETRY_AFTER = 60.0
 """A longer Retry-After than this is ignored in favour of the usual backoff."""
+INITIAL_BACKOFF = 0.5
+MAX_BACKOFF = 8.0
+BACKOFF_JITTER = 0.25
+"""Each wait is shortened by up to this fraction of itself, at random, so that clients spread out."""
+API_KEY_ENV = "OPENAI_API_KEY"
+BASE_URL_ENV = "OPENAI_BASE_URL"
 
 _Response = TypeVar("_Response", bound=BaseModel)
 
@@ -57,8 +63,8 @@ class Client:
         base_url: The API's base URL; defaults to ``OPENAI_BASE_URL``, then ``https://api.openai.com/v1``.
         timeout: Seconds each attempt may take, from connecting to the last byte of the answer; past
             it the attempt ends with APITimeoutError (and is retried like one).
-        max_retries: How often to retry after a connection error, a timeout, or HTTP 408, 409, 429
-            or 5XX, waiting longer before each retry (or as long as a Retry-After header asks).
+        max_retries: How often to retry after a connection error, a timeout, or HTTP 408, 409, 429 or 5XX,
+            waiting longer before each retry (or as long as a Retry-After header asks).
         max_response_bytes: The largest answer body (as decoded) to read; a larger one raises
             APIResponseTooLargeError.
         http_client: An ``httpx.Client`` to send requests with, for proxies or custom transports.
@@ -74,10 +80,10 @@ class Client:
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         http_client: httpx.Client | None = None,
     ) -> None:
-        api_key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
+        api_key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
         if not api_key:
             raise GradersError(
-                "No API key: pass api_key=... to Client or set the OPENAI_API_KEY environment variable."
+                f"No API key: pass api_key=... to Client or set the {API_KEY_ENV} environment variable."
             )
         if max_retries < 0:
             raise ValueError("max_retries must be 0 or more")
@@ -86,9 +92,7 @@ class Client:
         if max_response_bytes < 1:
             raise ValueError("max_response_bytes must be 1 or more")
         self.api_key = api_key
-        self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip(
-            "/"
-        )
+        self.base_url = (base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL).rstrip("/")
         self.timeout = timeout
         self.max_retries = max_retries
         self.max_response_bytes = max_response_bytes
@@ -260,6 +264,7 @@ def _retry_after(headers: httpx.Headers, default: float) -> float:
 
 
 def _backoff(attempt: int) -> float:
-    """0.5 s, 1 s, 2 s ... capped at 8 s, less up to a quarter at random so clients spread out."""
-    delay = min(0.5 * 2.0**attempt, 8.0)
-    return delay * (1 - 0.25 * random.random())
+    """INITIAL_BACKOFF, doubling up to MAX_BACKOFF, less up to BACKOFF_JITTER of it at random so that
+    clients spread out."""
+    delay = min(INITIAL_BACKOFF * 2.0 ** min(attempt, 30), MAX_BACKOFF)
+    return delay * (1 - BACKOFF_JITTER * random.random())

@@ -17,6 +17,15 @@ module OpenAIGraders
     DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
     # Besides these, every 5XX status is retried.
     RETRYABLE_STATUSES = [408, 409, 429].freeze
+    # The wait before the first retry; it doubles before each next one, up to MAX_BACKOFF.
+    INITIAL_BACKOFF = 0.5
+    MAX_BACKOFF = 8.0
+    # Each wait is shortened by up to this fraction of itself, at random, so that clients spread out.
+    BACKOFF_JITTER = 0.25
+    # A longer Retry-After than this (in seconds) is ignored in favour of the backoff.
+    MAX_RETRY_AFTER = 60.0
+    API_KEY_ENV = "OPENAI_API_KEY"
+    BASE_URL_ENV = "OPENAI_BASE_URL"
     TIMEOUT_ERRORS = [Net::OpenTimeout, Net::ReadTimeout, Net::WriteTimeout].freeze
     CONNECTION_ERRORS = [SystemCallError, IOError, SocketError, Net::HTTPBadResponse, OpenSSL::SSL::SSLError].freeze
     private_constant :TIMEOUT_ERRORS, :CONNECTION_ERRORS
@@ -34,12 +43,12 @@ module OpenAIGraders
     #              Errors::APIResponseTooLargeError.
     def initialize(api_key: nil, base_url: nil, timeout: DEFAULT_TIMEOUT, max_retries: DEFAULT_MAX_RETRIES,
                    max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES)
-      @api_key = api_key || ENV.fetch("OPENAI_API_KEY", nil)
+      @api_key = api_key || ENV.fetch(API_KEY_ENV, nil)
       if @api_key.nil? || @api_key.empty?
-        raise ArgumentError, "No API key: pass api_key: to OpenAIGraders::Client.new or set OPENAI_API_KEY"
+        raise ArgumentError, "No API key: pass api_key: to OpenAIGraders::Client.new or set #{API_KEY_ENV}"
       end
 
-      @base_url = [base_url, ENV.fetch("OPENAI_BASE_URL", nil), DEFAULT_BASE_URL].find { |url| url && !url.empty? }
+      @base_url = [base_url, ENV.fetch(BASE_URL_ENV, nil), DEFAULT_BASE_URL].find { |url| url && !url.empty? }
       @base_url = @base_url.chomp("/")
       @timeout = timeout
       @max_retries = max_retries
@@ -184,14 +193,15 @@ module OpenAIGraders
 
     def retryable?(status) = RETRYABLE_STATUSES.include?(status) || status >= 500
 
-    # 0.5 s, 1 s, 2 s ... at most 8 s, less up to a quarter at random so that clients spread out.
-    def backoff(attempt) = [0.5 * (2**attempt), 8.0].min * (1 - (0.25 * rand))
+    # INITIAL_BACKOFF, doubling up to MAX_BACKOFF, less up to BACKOFF_JITTER of it at random.
+    def backoff(attempt) = [INITIAL_BACKOFF * (2**[attempt, 30].min), MAX_BACKOFF].min * (1 - (BACKOFF_JITTER * rand))
 
-    # The wait the answer asks for (retry-after-ms, or retry-after in seconds), when between 0 and 60 s.
+    # The wait the answer asks for (retry-after-ms, or retry-after in seconds), when from 0 to
+    # MAX_RETRY_AFTER.
     def retry_after(answer)
       milliseconds = Float(answer["retry-after-ms"], exception: false)
       seconds = milliseconds ? milliseconds / 1000 : Float(answer["retry-after"], exception: false)
-      seconds if seconds&.positive? && seconds <= 60
+      seconds if seconds && seconds >= 0 && seconds <= MAX_RETRY_AFTER
     end
   end
 end

@@ -32,7 +32,8 @@ final class HttpTransport {
     private static final String USER_AGENT = "openai-graders-java/1.0.0";
     private static final Duration INITIAL_BACKOFF = Duration.ofMillis(500);
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(8);
-    private static final Duration MAX_RETRY_AFTER = Duration.ofSeconds(60);
+    private static final double BACKOFF_JITTER = 0.25;
+    private static final Duration MAX_RETRY_AFTER = Duration.ofMinutes(1);
 
     private final HttpClient http;
     private final String apiKey;
@@ -134,10 +135,13 @@ final class HttpTransport {
         return status == 408 || status == 409 || status == 429 || status >= 500;
     }
 
-    /** 0.5 s, 1 s, 2 s ... at most 8 s, less up to a quarter at random so that clients spread out. */
+    /**
+     * {@code INITIAL_BACKOFF}, doubling up to {@code MAX_BACKOFF}, less up to {@code BACKOFF_JITTER} of it
+     * at random so that clients spread out.
+     */
     private static Duration backoff(int attempt) {
         long millis = Math.min(INITIAL_BACKOFF.toMillis() << Math.min(attempt, 16), MAX_BACKOFF.toMillis());
-        return Duration.ofMillis(millis - (long) (millis * 0.25 * ThreadLocalRandom.current().nextDouble()));
+        return Duration.ofMillis(millis - (long) (millis * BACKOFF_JITTER * ThreadLocalRandom.current().nextDouble()));
     }
 
     /** The wait the API asks for ({@code retry-after-ms} or {@code retry-after} in seconds), if sensible. */
