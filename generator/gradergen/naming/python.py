@@ -41,20 +41,36 @@ def help_string(text: str) -> str:
 RUNTIME_EXPORTS = (
     "APIConnectionError",
     "APIError",
+    "APIResponse",
     "APIResponseTooLargeError",
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
+    "AsyncClient",
     "Client",
     "DEFAULT_BASE_URL",
     "GradersError",
     "NOT_GIVEN",
+    "RequestOptions",
 )
 """What the package exports besides its models and the error class of each status (from the IR)."""
 
 
 RUNTIME_ERRORS = tuple(name for name in RUNTIME_EXPORTS if name.endswith("Error"))
 """The error classes of the runtime (_exceptions.py) besides those of each status."""
+
+
+ASYNC, RAW, ASYNC_RAW = "python.async", "python.raw", "python.async_raw"
+"""The keys of a resource's async, raw-response and async raw-response classes in its `names`."""
+
+CALL_OPTIONS = frozenset({"extra_headers", "extra_query", "extra_body", "timeout"})
+"""The keyword arguments every operation takes besides the request's properties."""
+
+
+def param_name(f: Field) -> str:
+    """The keyword argument of a request property: its name, unless a per-call option holds it."""
+    name = str.__str__(f.names["python"])
+    return name + "_" if name in CALL_OPTIONS else name
 
 
 def _export_order(name: str) -> tuple[int, str]:
@@ -80,7 +96,7 @@ PROTECTED_PREFIXES = ("model_dump", "model_validate")
 
 MODULE_NAMES = frozenset(
     """annotations Annotated Any Literal BaseModel ConfigDict Field RootModel TypeAliasType AwareDatetime
-    TYPE_CHECKING NOT_GIVEN""".split()
+    TYPE_CHECKING NOT_GIVEN Mapping RequestOptions APIResponse AsyncClient Client""".split()
 )
 """Names the generated modules import or define beside the models (models.py, _resources.py)."""
 
@@ -146,6 +162,11 @@ class PythonNaming(NamingTable):
 
         for u in lenient_unions(ir):
             u.fallback_names[self.lang] = claim("", "Unknown" + u.names[self.lang], u.pointer + "/oneOf")
+        for r in ir.all_resources():
+            pointer = next(op for node in r.walk() for op in node.operations).pointer + "/x-sdk-resource"
+            kinds = [(ASYNC, "Async{}"), *([(RAW, "{}WithRawResponse"), (ASYNC_RAW, "Async{}WithRawResponse")] if r.operations else [])]
+            for key, pattern in kinds:
+                r.names[key] = claim("", pattern.format(r.names[self.lang]), pointer)
         reserved_flags = ["--api-key", "--base-url", "--timeout", "--max-retries", "--help", "-h"]
         for op in ir.operations:
             request = ir.get(op.request)
@@ -197,6 +218,16 @@ class PythonNaming(NamingTable):
             "exports": sorted(models | set(RUNTIME_EXPORTS) | errors, key=_export_order),
             "error_exports": sorted(set(RUNTIME_ERRORS) | errors),
             "accessor": lambda r: ".".join(resource_chain(ir, r, self.lang)),
+            "param_name": param_name,
+            "resource_classes": sorted(
+                str.__str__(r.names[key])
+                for r in ir.all_resources()
+                for key in (self.lang, ASYNC, RAW, ASYNC_RAW)
+                if key in r.names
+            ),
+            "top_resource_classes": sorted(
+                str.__str__(r.names[key]) for r in ir.resources for key in (self.lang, ASYNC)
+            ),
         }
 
 

@@ -27,6 +27,10 @@ __all__ = [
 ]
 
 
+REQUEST_ID_HEADER = "x-request-id"
+"""The answer's header that identifies the request to the API's operators."""
+
+
 class GradersError(Exception):
     """The base class of every error this package raises."""
 
@@ -82,6 +86,8 @@ class APIResponseValidationError(APIError):
         self.status_code = response.status_code
         self.body = response.text
         self.response = response
+        self.request_id: str | None = response.headers.get(REQUEST_ID_HEADER)
+        """The API's id of the request, to quote when asking for support."""
 
 
 class APIStatusError(APIError):
@@ -105,6 +111,10 @@ class APIStatusError(APIError):
         self.type = type
         self.body = body
         self.response = response
+        self.request_id: str | None = (
+            response.headers.get(REQUEST_ID_HEADER) if response is not None else None
+        )
+        """The API's id of the request, to quote when asking for support."""
 
     def __str__(self) -> str:
         parts = [f"HTTP {self.status_code}"]
