@@ -162,6 +162,7 @@ def test_every_minitest_file_is_run() -> None:
     assert {p.name for p in RUBY_TESTS.glob("*_test.rb")} == {
         "client_test.rb",
         "faults_test.rb",
+        "features_test.rb",
         "fixtures_test.rb",
         "forward_compat_test.rb",
         "models_test.rb",

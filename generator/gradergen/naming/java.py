@@ -51,11 +51,16 @@ MEMBER_NAMES = frozenset(
 )
 """Methods every generated class (or its builder) already has: a field of that name gets a suffix."""
 
-NESTED_CLASS_NAMES = frozenset({"Builder", "Known", "Visitor", "Serializer", "Deserializer"})
+NESTED_CLASS_NAMES = frozenset({"Builder", "Known", "Visitor", "Serializer", "Deserializer", "WithRawResponse"})
 """Classes the templates declare inside models: an IR type nested there may not take these names."""
 
 JDK_AND_JACKSON = {
     "ArrayList": "java.util.ArrayList",
+    "CancellationException": "java.util.concurrent.CancellationException",
+    "CompletionException": "java.util.concurrent.CompletionException",
+    "ObjectNode": "com.fasterxml.jackson.databind.node.ObjectNode",
+    "URLEncoder": "java.net.URLEncoder",
+    "UUID": "java.util.UUID",
     "ByteArrayOutputStream": "java.io.ByteArrayOutputStream",
     "ByteBuffer": "java.nio.ByteBuffer",
     "Collections": "java.util.Collections",
@@ -122,7 +127,7 @@ RESERVED_TYPE_NAMES = frozenset(JDK_AND_JACKSON) | JAVA_LANG | NESTED_CLASS_NAME
 
 RUNTIME_CLASSES = {
     "core": ["JsonField", "ModelSupport", "ObjectMappers"],
-    "client": ["OpenAIClient"],
+    "client": ["OpenAIClient", "OpenAIClientAsync", "RequestOptions", "ApiResponse"],
     "errors": [
         "OpenAIException",
         "OpenAIServiceException",
@@ -326,6 +331,12 @@ class JavaNaming(NamingTable):
 
     def resource_name(self, r: Resource) -> str:
         return pascal("_".join(r.path)) + "Service"
+
+    def claim_extras(self, ir: IR, claim: Callable[[str, str, str], str]) -> None:
+        """Each resource's class in the async client: FineTuningService beside FineTuningServiceAsync."""
+        for r in ir.all_resources():
+            pointer = next(op for node in r.walk() for op in node.operations).pointer + "/x-sdk-resource"
+            r.names[self.lang + ".async"] = claim(self.resource_scope(r), r.names[self.lang] + "Async", pointer)
 
     def resource_attr_name(self, r: Resource) -> str:
         return _identifier(camel(r.segment))

@@ -469,7 +469,8 @@ class _Bindings:
         return _parameters([*(self.rbs_keyword(f) for f in t.fields), "**untyped"])
 
     def rbs_operation(self, request: Struct) -> str:
-        return _parameters([self.rbs_keyword(f) for f in request.value_fields])
+        options = "?request_options: " + self.module + "::Client::request_options"
+        return _parameters([*(self.rbs_keyword(f) for f in request.value_fields), options])
 
 
 _OPENER = re.compile(r"^\s*(class|module) ")

@@ -38,12 +38,13 @@ module OpenAIGraders
     # The API answered with success, but not with the JSON the operation returns. `body` is the answer's
     # text as received.
     class APIResponseValidationError < APIError
-      attr_reader :status, :body
+      attr_reader :status, :body, :request_id
 
-      def initialize(message, status:, body:, url: nil)
+      def initialize(message, status:, body:, url: nil, request_id: nil)
         super(message, url: url)
         @status = status
         @body = body
+        @request_id = request_id
       end
     end
 
