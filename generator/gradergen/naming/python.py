@@ -9,7 +9,15 @@ from collections.abc import Callable
 from typing import Any
 
 from ..emit import numbers
-from ..emit.literals import c_string, escaper, markdown_inline, normalize_breaks, toml_string, u4_or_u8
+from ..emit.literals import (
+    c_string,
+    escaper,
+    markdown_code,
+    markdown_inline,
+    normalize_breaks,
+    toml_string,
+    u4_or_u8,
+)
 from ..ir.model import IR, Field, Named, NamedType, Struct, Union
 from ..options import Options
 from .base import Namespace, NamingTable, pascal, resource_chain, snake, words
@@ -184,6 +192,7 @@ class PythonNaming(NamingTable):
             "description_str": description_string,
             "toml_str": toml_string,
             "md": markdown_inline,
+            "md_code": markdown_code,
         }
 
     def param_type(self, f: Field, ir: IR) -> str:

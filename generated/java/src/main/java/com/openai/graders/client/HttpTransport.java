@@ -121,7 +121,10 @@ final class HttpTransport {
 
     /** What an async attempt failed with, as the blocking one reports it. */
     private static IOException ioFailure(Throwable failure, Call call) {
-        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        Throwable cause = failure;
+        if (failure instanceof CompletionException && failure.getCause() != null) {
+            cause = failure.getCause();
+        }
         for (Throwable c = cause; c != null; c = c.getCause()) {
             if (c instanceof OpenAIException known) {
                 throw known; // the body was too large
