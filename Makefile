@@ -38,7 +38,7 @@ test: system-packages $(READY) images
 	$(BIN)/pytest tests
 
 check: $(READY)
-	$(BIN)/ruff check generator tests bench
+	$(BIN)/ruff check generator tests bench templates
 	$(BIN)/mypy
 	$(BIN)/openapi-spec-validator spec/graders.openapi.yaml
 

@@ -46,8 +46,9 @@ DMCG_SCRIPT = """
 import sys
 from pathlib import Path
 import datamodel_code_generator
-from gradergen.emit.steps import DMCG_OPTIONS
-datamodel_code_generator.generate(Path(sys.argv[1]), output=Path(sys.argv[2]), **DMCG_OPTIONS)
+from gradergen.languages import beside
+options = beside("python", "models.py").DMCG_OPTIONS
+datamodel_code_generator.generate(Path(sys.argv[1]), output=Path(sys.argv[2]), **options)
 """
 
 
@@ -74,12 +75,13 @@ def stages(spec: Path) -> dict[str, Sample]:
     gc.disable()  # as `gradergen generate` does
     import datamodel_code_generator
 
-    from gradergen.emit.render import format_files, prepare, render_templates, run_steps
-    from gradergen.emit.steps import DMCG_OPTIONS, warm_up
+    from gradergen.emit.render import format_files, prepare, render_templates, run_steps, warm_up
     from gradergen.generate import load_ir
+    from gradergen.languages import beside
     from gradergen.options import Options
 
-    warm_up()  # imports are not a step: the command overlaps them with the other languages
+    DMCG_OPTIONS = beside("python", "models.py").DMCG_OPTIONS
+    warm_up(["python"])  # imports are not a step: the command overlaps them with the other languages
     times: dict[str, Sample] = {}
     clock = Clock()
     ir = load_ir(spec)

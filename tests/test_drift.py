@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gradergen.resources import languages
+from gradergen.languages import languages
 
 from harness import GENERATED, committed_tree, gradergen
 

@@ -6,15 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from gradergen.emit import formatters
 from gradergen.errors import GradergenError
+from gradergen.languages import function_beside
 
 from harness import GENERATED, committed_tree, gradergen
 
 
 def test_python_is_formatted_in_blacks_style() -> None:
     source = {"pkg/m.py": "x = {'a':1,\n 'b':[1,2]}\ndef f( a ):\n  return a\n", "README.md": "kept  as is\n"}
-    assert formatters.run("ruff", source) == {
+    assert function_beside("python", "format.py", "format_files")(source) == {
         "pkg/m.py": 'x = {"a": 1, "b": [1, 2]}\n\n\ndef f(a):\n    return a\n',
         "README.md": "kept  as is\n",
     }
@@ -22,7 +22,7 @@ def test_python_is_formatted_in_blacks_style() -> None:
 
 def test_invalid_generated_python_is_a_clear_error() -> None:
     with pytest.raises(GradergenError, match=r"generated Python is not valid: .*src/broken\.py:1:5"):
-        formatters.run("ruff", {"src/broken.py": "def (:\n"})
+        function_beside("python", "format.py", "format_files")({"src/broken.py": "def (:\n"})
 
 
 def test_the_callers_ruff_settings_change_nothing(tmp_path: Path) -> None:

@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 import yaml
 
-from gradergen.emit import steps
 from gradergen.errors import GradergenError
 from gradergen.generate import generate
+from gradergen.languages import beside
 from gradergen.options import Options
 
 from harness import SPEC
@@ -135,7 +135,8 @@ def run_patched(tmp_path: Path, patch: str) -> subprocess.CompletedProcess[str]:
         """
         import sys, time
         from gradergen import cli
-        from gradergen.emit import formatters, steps
+        from gradergen.languages import beside
+        models, gofmt = beside("python", "models.py"), beside("go", "format.py")
         from gradergen.errors import GradergenError
         {patch}
         sys.exit(cli.main(["generate", "--out", sys.argv[1]]))
@@ -152,7 +153,7 @@ def test_a_bug_in_the_worker_is_one_line_and_ends_both(tmp_path: Path) -> None:
         """
         def broken(ir, options, table):
             raise RuntimeError("boom in the worker")
-        steps.STEPS["datamodel-code-generator"] = broken
+        models.generate = broken
         """,
     )
     assert result.returncode == 70, result.stderr
@@ -166,7 +167,7 @@ def test_a_worker_that_cannot_start_is_one_line(tmp_path: Path) -> None:
         tmp_path,
         """
         import gradergen.generate
-        def no_imports():
+        def no_imports(langs):
             raise ImportError("no such module")
         gradergen.generate.warm_up = no_imports
         """,
@@ -182,7 +183,7 @@ def test_a_worker_error_is_the_users_error_line(tmp_path: Path) -> None:
         """
         def failing(ir, options, table):
             raise GradergenError("datamodel-code-generator failed on the spec: no")
-        steps.STEPS["datamodel-code-generator"] = failing
+        models.generate = failing
         """,
     )
     assert result.returncode == 2
@@ -196,7 +197,7 @@ def test_a_worker_that_dies_is_reported(tmp_path: Path) -> None:
         import os, signal
         def dying(ir, options, table):
             os.kill(os.getpid(), signal.SIGKILL)
-        steps.STEPS["datamodel-code-generator"] = dying
+        models.generate = dying
         """,
     )
     assert result.returncode == 2
@@ -210,10 +211,10 @@ def test_an_error_in_the_main_process_does_not_wait_for_the_worker(tmp_path: Pat
         """
         def forever(ir, options, table):
             time.sleep(3600)
-        steps.STEPS["datamodel-code-generator"] = forever
+        models.generate = forever
         def broken_gofmt(files):
             raise GradergenError("gofmt rejected the generated Go code: no")
-        formatters.FORMATTERS["gofmt"] = broken_gofmt
+        gofmt.format_files = broken_gofmt
         """,
     )
     assert result.returncode == 2
@@ -224,7 +225,7 @@ def test_generate_as_a_library_leaves_no_child(monkeypatch: pytest.MonkeyPatch) 
     def failing(*args: Any) -> str:
         raise GradergenError("the step failed")
 
-    monkeypatch.setitem(steps.STEPS, "datamodel-code-generator", failing)
+    monkeypatch.setattr(beside("python", "models.py"), "generate", failing)
     with pytest.raises(GradergenError, match="the step failed"):
         generate(SPEC, ["python", "go"], Options())
     assert multiprocessing.active_children() == []

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import copy
 import py_compile
+import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -331,14 +334,139 @@ def test_ir_types_are_what_they_should_be() -> None:
 
 
 def test_a_broken_template_is_a_located_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from gradergen import languages
     from gradergen.emit import render as render_module
 
     lang_dir = tmp_path / "toy"
     lang_dir.mkdir()
-    (lang_dir / "manifest.yaml").write_text(
-        "naming: python\nformatter: none\nfiles:\n  - {template: a.j2, output: a.txt}\n"
-    )
+    (lang_dir / "manifest.yaml").write_text("naming: python\nfiles:\n  - {template: a.j2, output: a.txt}\n")
     (lang_dir / "a.j2").write_text("line one\n{{ ir.no_such_attribute }}\n")
+    options = Options()
     monkeypatch.setattr(render_module, "templates_dir", lambda lang: tmp_path / lang)
+    monkeypatch.setattr(languages, "templates_dir", lambda lang: tmp_path / lang)
     with pytest.raises(GradergenError, match=r"templates/toy/a.j2, line 2: UndefinedError"):
-        render_module.render("toy", ir_of(DOC), Options())
+        render_module.render("toy", ir_of(DOC), options)
+
+
+# ------------------------------------------------------------------ languages are discovered
+def toy_language(root: Path, manifest: str, **files: str) -> None:
+    (root / "toy").mkdir(parents=True)
+    (root / "toy" / "manifest.yaml").write_text(manifest)
+    for name, text in files.items():
+        (root / "toy" / name.replace("__", ".")).write_text(text)
+
+
+@pytest.mark.parametrize(
+    ("manifest", "message"),
+    [
+        ("naming: python\nfromatter: x.py\n", "manifest.yaml: unknown key 'fromatter'"),
+        ("naming: python\nformatter: none\n", "'formatter' must name a .py file beside the templates"),
+        ("naming: python\nformatter: fmt.py\n", "templates/toy/fmt.py: declared in its manifest but missing"),
+        ("naming: nosuch\n", "no naming table 'nosuch'"),
+        ("- a list\n", "manifest.yaml: expected a mapping"),
+        (
+            "naming: python\noptions:\n"
+            "  - {name: package, default: 'Bad', pattern: '[a-z]+', example: e, help: h}\n",
+            "options[0]: the default 'Bad' does not match its own pattern",
+        ),
+        (
+            "naming: python\noptions:\n"
+            "  - {name: package, default: a, pattern: '[a-z', example: e, help: h}\n",
+            "options[0]: 'pattern' is not a regular expression",
+        ),
+    ],
+)
+def test_a_broken_manifest_is_a_located_error(
+    manifest: str, message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gradergen import languages
+    from gradergen.emit import render as render_module
+
+    toy_language(tmp_path, manifest)
+    options = Options()
+    monkeypatch.setattr(languages, "templates_dir", lambda lang: tmp_path / lang)
+    with pytest.raises(GradergenError, match=re.escape(message)):
+        render_module.render("toy", ir_of(DOC), options)
+
+
+def test_a_language_is_one_folder_its_options_are_flags(tmp_path: Path) -> None:
+    """A language added as a templates folder (in a copy of the data root) is generated, formatted by
+    the module its manifest names, and its namespace option is a flag of `gradergen generate`."""
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "templates", data / "templates")
+    shutil.copytree(ROOT / "spec", data / "spec")
+    toy_language(
+        data / "templates",
+        "naming: python\nformatter: shout.py\noptions:\n"
+        "  - {name: greeting, default: hello, pattern: '[a-z]+',\n"
+        "     example: 'lower-case letters', help: what to say}\n"
+        "files:\n  - {template: a.j2, output: a.txt}\n",
+        a__j2="{{ options.toy_greeting }} {{ ir.types | length }}\n",
+        shout__py="def format_files(files):\n    return {p: t.upper() for p, t in files.items()}\n",
+    )
+    script = (
+        "import sys; from gradergen import resources; from pathlib import Path\n"
+        f"resources.data_root = lambda: Path({str(data)!r})\n"
+        "from gradergen import cli; sys.exit(cli.main(sys.argv[1:]))\n"
+    )
+    run = [sys.executable, "-c", script, "generate", "--lang", "toy", "--out", str(tmp_path / "out"), "-q"]
+    done = subprocess.run([*run, "--toy-greeting", "hi"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out" / "a.txt").read_text().startswith("HI ")
+    bad = subprocess.run([*run, "--toy-greeting", "Hi!"], capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2
+    assert "--toy-greeting 'Hi!' is not valid: expected lower-case letters" in bad.stderr
+
+
+# ------------------------------------------------------------------ one rule for every reader
+def test_every_union_has_one_dispatch_rule() -> None:
+    ir = ir_of(DOC)
+    grader = ir.types["Grader"]
+    assert isinstance(grader, Union)
+    dispatch = grader.dispatch
+    assert dispatch.tag_name == "type" and not dispatch.by_kind
+    assert set(dispatch.by_tag) == {"string_check", "text_similarity", "python", "score_model", "multi"}
+    content = ir.types["EvalItemContent"]
+    assert isinstance(content, Union)
+    assert list(content.dispatch.by_kind) == ["string", "array"]  # checked in KIND_ORDER
+    assert content.dispatch.by_tag and content.dispatch.tag_name == "type"
+
+
+def test_a_number_member_reads_integers_unless_an_integer_member_does() -> None:
+    doc = copy.deepcopy(DOC)
+    schemas = doc["components"]["schemas"]
+    schemas["Amount"] = {"oneOf": [{"type": "string"}, {"type": "number"}]}
+    schemas["Count"] = {"oneOf": [{"type": "number"}, {"type": "integer"}]}
+    ir = ir_of(doc)
+    amount, count = ir.types["Amount"].dispatch, ir.types["Count"].dispatch
+    assert [(k, v.json_kind) for k, v in amount.by_kind.items()] == [
+        ("integer", "number"),
+        ("number", "number"),
+        ("string", "string"),
+    ]
+    assert [(k, v.json_kind) for k, v in count.by_kind.items()] == [
+        ("integer", "integer"),
+        ("number", "number"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("plural", "element"),
+    [
+        ("graders", "grader"),
+        ("labels", "label"),
+        ("entries", "entry"),
+        ("addresses", "address"),
+        ("boxes", "box"),
+        ("matches", "match"),
+        ("status", "status"),
+        ("analysis", "analysis"),
+        ("class", "class"),
+    ],
+)
+def test_one_singular_for_every_language(plural: str, element: str) -> None:
+    from gradergen.naming.base import singular
+
+    assert singular(plural) == element

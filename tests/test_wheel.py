@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from gradergen.resources import languages
+from gradergen.languages import languages
 
 from harness import GENERATED, ROOT, committed_tree, json_equal, load_fixture, run
 from mock_server import MockServer

@@ -17,8 +17,9 @@ from .engine import command as run_command
 from .engine.metrics import data_command
 from .engine.sandbox import command as image_command
 from .errors import GradergenError
+from .languages import declared_options, languages
 from .options import Options
-from .resources import default_spec, languages
+from .resources import default_spec
 from .validation import command as validate_command
 
 
@@ -32,12 +33,14 @@ def _generate_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     p.add_argument("--spec", type=Path, default=None, help="OpenAPI spec (default: the bundled spec)")
     p.add_argument("--lang", default="all", help="one of: " + ", ".join([*languages(), "all"]))
     p.add_argument("--out", type=Path, default=None, help="output directory (default: generated)")
-    defaults = Options()
-    p.add_argument("--python-package", default=defaults.python_package, help="Python import name")
-    p.add_argument("--go-module", default=defaults.go_module, help="Go module path")
-    p.add_argument("--go-package", default=defaults.go_package, help="Go package name")
-    p.add_argument("--java-package", default=defaults.java_package, help="Java root package")
-    p.add_argument("--ruby-module", default=defaults.ruby_module, help="Ruby top-level module")
+    for option in declared_options().values():  # each language's namespace options, from its manifest
+        p.add_argument(
+            option.flag,
+            dest=option.key,
+            metavar=option.name.upper(),
+            default=option.default,
+            help=f"{option.help} (default: %(default)s)",
+        )
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
 
 
@@ -51,13 +54,7 @@ def _run_generate(args: argparse.Namespace) -> int:
     if args.lang != "all" and args.lang not in known:
         raise GradergenError(f"unknown language {args.lang!r}: choose one of {', '.join([*known, 'all'])}")
     langs = known if args.lang == "all" else [args.lang]
-    options = Options(
-        python_package=args.python_package,
-        go_module=args.go_module,
-        go_package=args.go_package,
-        java_package=args.java_package,
-        ruby_module=args.ruby_module,
-    )
+    options = Options(**{key: getattr(args, key) for key in declared_options()})
     spec = args.spec or default_spec()
     with _signals_raise():
         outputs = generate(spec, langs, options)

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from .background import Worker, background
-from .emit.render import Files, Manifest, format_files, load_manifest, prepare, render_templates, run_steps
-from .emit.steps import BACKGROUND_STEPS, warm_up
+from .emit.render import Files, format_files, prepare, render_templates, run_steps, warm_up
 from .errors import GradergenError, SpecError
 from .ir.build import build_ir
 from .ir.model import IR
+from .languages import load_manifest
 from .options import Options
 from .spec import load_spec
 
@@ -36,25 +37,21 @@ def _located(spec: Path) -> Iterator[None]:
 
 
 def generate(spec: Path, langs: list[str], options: Options) -> dict[str, Files]:
-    """Render every language. Steps that are slow (datamodel-code-generator, mostly to import) run in
+    """Render every language. Steps a manifest marks as background (slow, mostly to import) run in
     a forked process that starts importing at once, while this process loads the spec and renders and
     formats the templates: the two cores share the work."""
-    if not any(in_background(load_manifest(lang)) for lang in langs):
+    if not any(load_manifest(lang).in_background for lang in langs):
         with _located(spec):
             return _generate(spec, langs, options, None)
-    with background(initializer=warm_up) as worker, _located(spec):
+    with background(initializer=functools.partial(warm_up, langs)) as worker, _located(spec):
         return _generate(spec, langs, options, worker)
-
-
-def in_background(manifest: Manifest) -> bool:
-    return any(step["name"] in BACKGROUND_STEPS for step in manifest.steps)
 
 
 def _generate(spec: Path, langs: list[str], options: Options, worker: Worker | None) -> dict[str, Files]:
     ir = load_ir(spec)
     manifests = {lang: load_manifest(lang) for lang in langs}
     # submitted first: the worker's share is the longer one (it names the IR itself)
-    backgrounded = [lang for lang in langs if worker is not None and in_background(manifests[lang])]
+    backgrounded = [lang for lang in langs if worker is not None and manifests[lang].in_background]
     for lang in backgrounded:
         assert worker is not None
         worker.submit(run_steps, lang, ir, options)

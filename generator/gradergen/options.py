@@ -1,41 +1,61 @@
-"""Namespace options: where the generated code lives when it is generated into another repo."""
+"""Namespace options: where the generated code lives when it is generated into another repo.
+
+Each language declares its own in its manifest (name, default, the pattern a value must match); a value
+is read as `options.<lang>_<name>` and set with `--<lang>-<name>`.
+"""
 
 from __future__ import annotations
 
-import keyword
-import re
-from dataclasses import dataclass, fields
+from typing import Any
 
 from .errors import GradergenError
-
-_PY_PACKAGE = re.compile(r"^[a-z_][a-z0-9_]*$")
-_GO_MODULE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._~/-]*[a-zA-Z0-9]$")
-_GO_PACKAGE = re.compile(r"^[a-z][a-z0-9]*$")
-_JAVA_PACKAGE = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*$")
-_RUBY_MODULE = re.compile(r"^[A-Z][A-Za-z0-9]*(::[A-Z][A-Za-z0-9]*)*$")
+from .languages import OptionSpec, declared_options
 
 
-@dataclass(frozen=True)
 class Options:
-    python_package: str = "openai_graders"
-    go_module: str = "github.com/gradergen/openai-graders-go"
-    go_package: str = "graders"
-    java_package: str = "com.openai.graders"
-    ruby_module: str = "OpenAIGraders"
+    """The namespace options of every discovered language; unset ones take their declared default."""
 
-    def __post_init__(self) -> None:
-        checks = {
-            "python_package": (_PY_PACKAGE, "a lower-case Python identifier, e.g. my_graders"),
-            "go_module": (_GO_MODULE, "a Go module path, e.g. github.com/acme/graders"),
-            "go_package": (_GO_PACKAGE, "a lower-case Go package name, e.g. graders"),
-            "java_package": (_JAVA_PACKAGE, "a dotted lower-case Java package, e.g. com.acme.graders"),
-            "ruby_module": (_RUBY_MODULE, "a Ruby constant path, e.g. Acme::Graders"),
-        }
-        for f in fields(self):
-            value = getattr(self, f.name)
-            pattern, example = checks[f.name]
-            if not pattern.match(value):
-                flag = "--" + f.name.replace("_", "-")
-                raise GradergenError(f"{flag} {value!r} is not valid: expected {example}")
-        if keyword.iskeyword(self.python_package):
-            raise GradergenError(f"--python-package {self.python_package!r} is a Python keyword")
+    __slots__ = ("_values",)
+    _values: dict[str, str]
+
+    def __init__(self, **values: str) -> None:
+        declared = declared_options()
+        unknown = sorted(set(values) - set(declared))
+        if unknown:
+            raise GradergenError(
+                f"unknown namespace option {unknown[0]!r}: expected one of {', '.join(sorted(declared))}"
+            )
+        checked: dict[str, str] = {}
+        for key, spec in declared.items():
+            value = values.get(key, spec.default)
+            if not isinstance(value, str) or not spec.pattern.fullmatch(value):
+                raise GradergenError(f"{spec.flag} {value!r} is not valid: expected {spec.example}")
+            checked[key] = value
+        object.__setattr__(self, "_values", checked)
+
+    def __getattr__(self, key: str) -> str:
+        try:
+            return self._values[key]
+        except KeyError:
+            raise AttributeError(f"no namespace option {key!r}") from None
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        raise AttributeError("Options are read-only")
+
+    def __getstate__(self) -> dict[str, str]:
+        return self._values
+
+    def __setstate__(self, state: dict[str, str]) -> None:
+        object.__setattr__(self, "_values", dict(state))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Options) and self._values == other._values
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted(self._values.items())))
+
+    def __repr__(self) -> str:
+        return "Options(" + ", ".join(f"{k}={v!r}" for k, v in self._values.items()) + ")"
+
+
+__all__ = ["OptionSpec", "Options"]

@@ -20,8 +20,3 @@ def default_spec() -> Path:
 
 def templates_dir(lang: str) -> Path:
     return data_root() / "templates" / lang
-
-
-def languages() -> list[str]:
-    root = data_root() / "templates"
-    return sorted(p.name for p in root.iterdir() if (p / "manifest.yaml").is_file())

@@ -114,7 +114,7 @@ class SchemaPrinter:
         return schema
 
     def unknown_variant(self, u: Union) -> Schema:
-        tag = u.discriminator or "type"
+        tag = u.tag_name
         return {
             "type": "object",
             "description": (

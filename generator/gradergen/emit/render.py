@@ -6,50 +6,30 @@ import functools
 import importlib
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import jinja2
-import yaml
 
 from ..errors import GradergenError
 from ..ir.model import IR, Alias, Enum, Struct, Union
+from ..languages import Manifest, beside, function_beside, load_manifest
 from ..naming.base import NamingTable, apply_naming
 from ..options import Options
 from ..resources import templates_dir
-from . import formatters, steps
 from .guard import GuardedEnvironment
 
 Files = dict[str, str]
 
 
-@dataclass
-class Manifest:
-    lang: str
-    naming: str
-    formatter: str
-    files: list[dict[str, Any]]
-    steps: list[dict[str, Any]] = field(default_factory=list)
-
-
-def load_manifest(lang: str) -> Manifest:
-    path = templates_dir(lang) / "manifest.yaml"
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise GradergenError(f"no templates for language {lang!r} ({path} is missing)") from None
-    return Manifest(
-        lang=lang,
-        naming=raw.get("naming", lang),
-        formatter=raw.get("formatter", "none"),
-        files=raw.get("files", []),
-        steps=raw.get("steps", []),
-    )
-
-
 def naming_table(name: str) -> NamingTable:
-    module = importlib.import_module(f"gradergen.naming.{name}")
-    table: NamingTable = module.TABLE
+    try:
+        module = importlib.import_module(f"gradergen.naming.{name}")
+    except ModuleNotFoundError:
+        raise GradergenError(f"no naming table {name!r} (gradergen/naming/{name}.py is missing)") from None
+    table = getattr(module, "TABLE", None)
+    if not isinstance(table, NamingTable):
+        raise GradergenError(f"gradergen/naming/{name}.py has no TABLE, a NamingTable")
     return table
 
 
@@ -77,7 +57,8 @@ def _bytecode_cache() -> jinja2.BytecodeCache | None:
     return jinja2.FileSystemBytecodeCache(directory) if os.access(directory, os.W_OK) else None
 
 
-def _environment(lang: str, table: NamingTable) -> jinja2.Environment:
+def _environment(manifest: Manifest, table: NamingTable) -> jinja2.Environment:
+    lang = manifest.lang
     env = GuardedEnvironment(
         table.escapers(),
         loader=jinja2.FileSystemLoader(str(templates_dir(lang))),
@@ -94,7 +75,14 @@ def _environment(lang: str, table: NamingTable) -> jinja2.Environment:
         alias=lambda t: isinstance(t, Alias),
     )
     env.add_filters(table.jinja_filters())
+    if manifest.printer is not None:
+        env.add_filters(getattr(_printer(manifest), "FILTERS", {}))
     return env
+
+
+def _printer(manifest: Manifest) -> Any:
+    assert manifest.printer is not None
+    return beside(manifest.lang, manifest.printer)
 
 
 @dataclass
@@ -111,9 +99,11 @@ def prepare(lang: str, ir: IR, options: Options) -> Prepared:
     manifest = load_manifest(lang)
     table = naming_table(manifest.naming)
     apply_naming(ir, table)
-    env = _environment(lang, table)
+    env = _environment(manifest, table)
     context: dict[str, Any] = {"ir": ir, "options": options, "names": table, "lang": table.lang}
     context.update(table.context(ir, options))
+    if manifest.printer is not None:
+        context.update(function_beside(lang, manifest.printer, "context")(ir, table, options))
     return Prepared(manifest, table, env, context)
 
 
@@ -169,18 +159,32 @@ def _render_entry(prepared: Prepared, ir: IR, entry: dict[str, Any], files: File
 
 
 def run_steps(lang: str, ir: IR, options: Options) -> Files:
-    """Run the manifest's non-template steps (datamodel-code-generator for Python); unformatted.
+    """Run the manifest's steps (files another tool writes, such as Python's models); unformatted.
     Takes only picklable arguments so that it can run in another process; `ir` is already named."""
     prepared = prepare(lang, ir, options)
     files: Files = {}
     for step in prepared.manifest.steps:
-        path = prepared.env.from_string(step["output"]).render(prepared.context).strip()
-        files[path] = steps.run(step["name"], ir, options, prepared.table)
+        path = prepared.env.from_string(step.output).render(prepared.context).strip()
+        files[path] = function_beside(lang, step.module, "generate")(ir, prepared.table, options)
     return files
 
 
 def format_files(prepared: Prepared, files: Files) -> Files:
-    return formatters.run(prepared.manifest.formatter, files)
+    manifest = prepared.manifest
+    if manifest.formatter is None:
+        return files
+    formatted: Files = function_beside(manifest.lang, manifest.formatter, "format_files")(files)
+    return formatted
+
+
+def warm_up(langs: list[str]) -> None:
+    """Import ahead of time what the background steps of `langs` need (in the generation worker)."""
+    for lang in langs:
+        manifest = load_manifest(lang)
+        for step in manifest.steps:
+            warm = getattr(beside(lang, step.module), "warm_up", None) if step.background else None
+            if callable(warm):
+                warm()
 
 
 def render(lang: str, ir: IR, options: Options) -> Files:

@@ -235,6 +235,12 @@ class Union(NamedType):
     kind: str = "union"
 
     @property
+    def tag_name(self) -> str:
+        """The property that names an object member: the discriminator, else `type`, the API's own
+        convention, which is where an unknown member of an untagged union would say what it is."""
+        return self.discriminator or "type"
+
+    @property
     def tagged_variants(self) -> list[Variant]:
         return [v for v in self.variants if v.tag is not None]
 
@@ -250,6 +256,16 @@ class Union(NamedType):
     def variant_for_kind(self, json_kind: JsonKind) -> Variant | None:
         return next((v for v in self.untagged_variants if v.json_kind == json_kind), None)
 
+    @property
+    def dispatch(self) -> Dispatch:
+        by_kind = {kind: v for v in self.untagged_variants for kind in self.kinds_read_by(v)}
+        return Dispatch(
+            nullable=self.nullable,
+            by_kind={kind: by_kind[kind] for kind in KIND_ORDER if kind in by_kind},
+            tag_name=self.tag_name,
+            by_tag={v.tag: v for v in self.tagged_variants if v.tag is not None},
+        )
+
     def kinds_read_by(self, variant: Variant) -> list[JsonKind]:
         """The JSON kinds of value that select `variant`: its own kind, and for a number member also
         integer literals when no member is an integer (JSON Schema counts 2 as a number)."""
@@ -257,6 +273,27 @@ class Union(NamedType):
         if variant.json_kind == "number" and self.variant_for_kind("integer") is None:
             kinds.append("integer")
         return kinds
+
+
+@dataclass(frozen=True)
+class Dispatch:
+    """How a value of a union picks its member: one rule, read by every binding and by the validator.
+
+    `null` is the union's own null when it is nullable; any other value is picked by its JSON kind (an
+    integer reads as the number member when there is no integer member); an object, when the members are
+    tagged, by the value of its `tag_name` property. A value that matches nothing is an unknown member."""
+
+    nullable: bool
+    by_kind: dict[JsonKind, Variant]
+    """The untagged members by each JSON kind that selects them, in checking order (integer before number)."""
+    tag_name: str
+    by_tag: dict[str, Variant]
+    """The tagged members (all objects) by their tag."""
+
+
+KIND_ORDER: tuple[JsonKind, ...] = ("boolean", "integer", "number", "string", "array", "object")
+"""The order JSON kinds are told apart in: a bool before an integer (Python's bool is an int), an integer
+before a number."""
 
 
 @dataclass

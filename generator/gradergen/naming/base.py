@@ -61,6 +61,18 @@ def camel(name: str, initialisms: Iterable[str] = ()) -> str:
     return p[:1].lower() + p[1:]
 
 
+def singular(word: str) -> str:
+    """The element of a plural name: graders → grader, labels → label, entries → entry,
+    addresses → address; a word that is not an English plural (status, analysis, class) stays."""
+    if word.endswith("ies") and len(word) > 3:
+        return word[:-3] + "y"
+    if word.endswith(("sses", "xes", "ches", "shes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")) and len(word) > 1:
+        return word[:-1]
+    return word
+
+
 class NamingTable:
     """How one language spells names. Subclasses override what differs; the defaults are identities."""
 

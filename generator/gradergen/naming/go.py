@@ -48,7 +48,7 @@ from ..ir.model import (
 )
 from ..options import Options
 from ..spectext import SpecText
-from .base import NamingTable, resource_chain, words
+from .base import NamingTable, resource_chain, singular, words
 from .memo import per_ir
 from .text import wrap
 
@@ -99,15 +99,6 @@ def go_pascal(name: str) -> str:
         out.append(word.upper() if word.upper() in INITIALISMS else word[:1].upper() + word[1:])
         i += 1
     return "".join(out)
-
-
-def singular(word: str) -> str:
-    """graders → grader; enough for resource names, which are plain English plurals."""
-    if word.endswith("ies") and len(word) > 3:
-        return word[:-3] + "y"
-    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        return word[:-1]
-    return word
 
 
 @escaper

@@ -35,7 +35,7 @@ from ..ir.model import (
     Variant,
 )
 from ..options import Options
-from .base import NamingTable, camel, pascal, resource_chain, words
+from .base import NamingTable, camel, pascal, resource_chain, singular, words
 from .text import wrap
 
 KEYWORDS = frozenset(
@@ -234,17 +234,6 @@ def _is_word_end(text: str, i: int) -> bool:
 def _break_after(line: str, i: int) -> bool:
     following = line[i + 1 : i + 2]
     return (line[i] == "(" and following != ")") or (line[i] == "," and following == " ")
-
-
-def singular(name: str) -> str:
-    """The element of a plural collection name: labels → label, graders → grader."""
-    if name.endswith("ies") and len(name) > 3:
-        return name[:-3] + "y"
-    if name.endswith(("sses", "xes", "ches", "shes")):
-        return name[:-2]
-    if name.endswith("s") and not name.endswith("ss") and len(name) > 1:
-        return name[:-1]
-    return name
 
 
 def _identifier(name: str) -> str:

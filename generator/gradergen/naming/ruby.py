@@ -437,7 +437,7 @@ class _Bindings:
 
     def unknown_tag_field(self, u: Union) -> tuple[str, str]:
         """The Ruby and wire name of the tag an unknown member is read by."""
-        wire = u.discriminator or "type"
+        wire = u.tag_name
         ruby = snake(wire)
         return (ruby + "_" if ruby in RubyNaming.reserved else ruby), wire
 

@@ -69,7 +69,7 @@ class Validator:
                 message, hint = misplaced(node.union, node.tag, node.other)
                 union = ir.types[node.union]
                 assert isinstance(union, Union)
-                at = (union.discriminator or "type",)
+                at = (union.tag_name,)
                 found.append((node.path, Finding(at, "error", "placement", message, hint, replaces=True)))
                 continue
             t = ir.types[node.type_name]

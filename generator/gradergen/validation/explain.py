@@ -113,7 +113,7 @@ class Explainer:
             hint = f"is {typo!r} a misspelling of it?"
         elif isinstance(t, Struct) and name in self.fields[t.name]:
             hint = f'add "{name}": {describe(self.ir, self.fields[t.name][name])}'
-        elif isinstance(t, Union) and name == (t.discriminator or "type"):
+        elif isinstance(t, Union) and name == t.tag_name:
             hint = f'add "{name}": one of ' + ", ".join(str(v.tag) for v in t.tagged_variants)
         else:
             hint = ""

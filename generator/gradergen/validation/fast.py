@@ -193,15 +193,15 @@ class _Writer:
         return self.shallow and nested
 
     def union(self, u: Union) -> None:
-        if u.nullable:
+        dispatch = u.dispatch
+        if dispatch.nullable:
             self.emit(1, "if v is None:")
             self.emit(2, "return 0")
-        if u.tagged_variants:
-            tag = u.discriminator or "type"
+        if dispatch.by_tag:
             self.emit(1, "if isinstance(v, dict):")
-            self.emit(2, f"t = v.get({tag!r})")
-            for variant in u.tagged_variants:
-                self.emit(2, f"if t == {variant.tag!r}:")
+            self.emit(2, f"t = v.get({dispatch.tag_name!r})")
+            for tag, variant in dispatch.by_tag.items():
+                self.emit(2, f"if t == {tag!r}:")
                 if self.trivial(variant.type):
                     self.emit(3, "return 0")
                 else:
@@ -209,8 +209,8 @@ class _Writer:
                     self.value(variant.type, "v", 3)
                     self.emit(3, "return f")
             self.emit(2, "return 2")
-        for variant in u.untagged_variants:
-            self.emit(1, f"if {_KINDS[variant.json_kind].format(x='v')}:")
+        for kind, variant in dispatch.by_kind.items():
+            self.emit(1, f"if {_KINDS[kind].format(x='v')}:")
             self.emit(2, "f = 0")
             if not self.trivial(variant.type):
                 self.value(variant.type, "v", 2)

@@ -36,26 +36,31 @@ class GraderSchemaPrinter(SchemaPrinter):
         return schema
 
     def union(self, u: Union) -> Schema:
+        """The IR's dispatch (`Union.dispatch`) in JSON Schema's words. A number member is written for
+        its own kind only: JSON Schema's `number` already takes integers."""
+        dispatch = u.dispatch
         head: Schema = {"description": u.description} if u.description else {}
-        branches = [{"if": {"type": v.json_kind}, "then": self.type(v.type)} for v in u.untagged_variants]
-        kinds = [v.json_kind for v in u.untagged_variants]
-        if u.tagged_variants:
+        own = [(kind, v) for kind, v in dispatch.by_kind.items() if kind == v.json_kind]
+        branches = [{"if": {"type": kind}, "then": self.type(v.type)} for kind, v in own]
+        kinds: list[str] = [kind for kind, _ in own]
+        if dispatch.by_tag:
             kinds.append("object")
             if not branches:
                 return {**head, "type": "object", **self.tag_dispatch(u)}
             branches.append({"if": {"type": "object"}, "then": self.tag_dispatch(u)})
-        if u.nullable:
+        if dispatch.nullable:
             kinds.append("null")
         return {**head, "type": kinds[0] if len(kinds) == 1 else kinds, "allOf": branches}
 
     def tag_dispatch(self, u: Union) -> Schema:
-        tag = u.discriminator or "type"
+        dispatch = u.dispatch
+        tag = dispatch.tag_name
         return {
             "required": [tag],
-            "properties": {tag: {"enum": [v.tag for v in u.tagged_variants]}},
+            "properties": {tag: {"enum": list(dispatch.by_tag)}},
             "allOf": [
-                {"if": {"properties": {tag: {"const": v.tag}}, "required": [tag]}, "then": self.type(v.type)}
-                for v in u.tagged_variants
+                {"if": {"properties": {tag: {"const": value}}, "required": [tag]}, "then": self.type(v.type)}
+                for value, v in dispatch.by_tag.items()
             ],
         }
 

@@ -123,13 +123,12 @@ class Walker:
         return self._union(t)
 
     def _union(self, t: Union) -> Callable[[Any, Path, Nodes], Misplaced | None]:
-        tag_name = t.discriminator or "type"
-        by_tag = {v.tag: self.expander(v.type) for v in t.tagged_variants}
+        dispatch = t.dispatch
+        tag_name = dispatch.tag_name
+        by_tag = {tag: self.expander(v.type) for tag, v in dispatch.by_tag.items()}
         by_kind: dict[str, Expander | None] = {
-            v.json_kind: self.expander(v.type) for v in t.untagged_variants
+            kind: self.expander(v.type) for kind, v in dispatch.by_kind.items()
         }
-        if "number" in by_kind:
-            by_kind.setdefault("integer", by_kind["number"])
         elsewhere: dict[str, tuple[str, Expander | None]] = {}
         for tag, owners in self.owners.items():
             other = next((name for name, _ in owners if name != t.name), None)

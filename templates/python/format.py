@@ -1,29 +1,27 @@
-"""Format generated files the way each ecosystem's own formatter would, with fixed settings."""
+"""Python output is formatted by ruff in black's style, with fixed settings of our own."""
 
 from __future__ import annotations
 
 import ast
 import io
 import re
-import shutil
 import subprocess
 import tempfile
 import tokenize
-from collections.abc import Callable
 from pathlib import Path
 
-from ..errors import GradergenError
-from .literals import visible
+from gradergen.emit.literals import visible
+from gradergen.errors import GradergenError
+from gradergen.naming.python import python_docstring, python_string
 
 Files = dict[str, str]
 
-
-PYTHON_STYLE = ("--line-length", "100", "--target-version", "py310")
+STYLE = ("--line-length", "100", "--target-version", "py310")
 """Black's style at 100 columns, as ruff formats it: the same output, a hundred times faster, which
 matters for the models file of a large spec (black alone took longer than datamodel-code-generator)."""
 
 
-def _ruff(files: Files) -> Files:
+def format_files(files: Files) -> Files:
     py_files = sorted(p for p in files if p.endswith((".py", ".pyi")))
     if not py_files:
         return files
@@ -36,7 +34,7 @@ def _ruff(files: Files) -> Files:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(python_ascii(files[p], p), encoding="utf-8")
         # --isolated: no configuration file of the caller's project may change what is generated
-        command = [find_ruff_bin(), "format", "--isolated", "--no-cache", *PYTHON_STYLE, *py_files]
+        command = [find_ruff_bin(), "format", "--isolated", "--no-cache", *STYLE, *py_files]
         result = subprocess.run(command, cwd=tmp, capture_output=True, text=True)
         if result.returncode != 0:
             raise GradergenError(f"generated Python is not valid: {result.stderr.strip()}")
@@ -72,8 +70,6 @@ def python_ascii(source: str, path: str) -> str:
 
 
 def _reprinted(kind: int, token: str, path: str) -> str:
-    from ..naming.python import python_docstring, python_string
-
     if kind == tokenize.COMMENT:
         return "".join(ch if " " <= ch <= "~" else f"\\u{ord(ch):04x}" for ch in visible(token))
     prefix = token[: len(token) - len(token.lstrip("rRuUbBfF"))]
@@ -84,40 +80,3 @@ def _reprinted(kind: int, token: str, path: str) -> str:
     if body.startswith(('"""', "'''")):
         return '"""' + python_docstring(value) + '"""'
     return python_string(value)
-
-
-def _gofmt(files: Files) -> Files:
-    go_files = sorted(p for p in files if p.endswith(".go"))
-    if not go_files:
-        return files
-    gofmt = shutil.which("gofmt")
-    if gofmt is None:
-        raise GradergenError("gofmt not found: install Go (https://go.dev/dl/) to generate Go code")
-    out = dict(files)
-    # one gofmt process for every file: starting it per file would dominate generation time
-    with tempfile.TemporaryDirectory(prefix="gradergen-gofmt-") as tmp:
-        for p in go_files:
-            target = Path(tmp, p)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(files[p], encoding="utf-8")
-        result = subprocess.run([gofmt, "-w", *go_files], cwd=tmp, capture_output=True, text=True)
-        if result.returncode != 0:
-            raise GradergenError(f"gofmt rejected the generated Go code:\n{result.stderr.strip()}")
-        for p in go_files:
-            out[p] = Path(tmp, p).read_text(encoding="utf-8")
-    return out
-
-
-def _none(files: Files) -> Files:
-    return files
-
-
-FORMATTERS: dict[str, Callable[[Files], Files]] = {"ruff": _ruff, "gofmt": _gofmt, "none": _none}
-
-
-def run(name: str, files: Files) -> Files:
-    try:
-        formatter = FORMATTERS[name]
-    except KeyError:
-        raise GradergenError(f"unknown formatter {name!r} in a templates manifest") from None
-    return formatter(files)
