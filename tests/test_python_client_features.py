@@ -19,7 +19,13 @@ from fault_server import FaultServer
 from harness import json_equal, load_fixture
 from mock_server import MockServer
 
-STRING_CHECK = {"input": "input", "name": "name", "operation": "eq", "reference": "reference", "type": "string_check"}
+STRING_CHECK = {
+    "input": "input",
+    "name": "name",
+    "operation": "eq",
+    "reference": "reference",
+    "type": "string_check",
+}
 VALIDATE_PATH = "/v1/fine_tuning/alpha/graders/validate"
 
 
@@ -42,7 +48,10 @@ def _async_client(mock_server: MockServer, **settings: object) -> og.AsyncClient
 def test_user_agent_names_the_package_version_and_python(client: og.Client, mock_server: MockServer) -> None:
     client.fine_tuning.alpha.graders.validate(grader=STRING_CHECK)
     (request,) = mock_server.requests
-    assert request["headers"]["user-agent"] == f"openai-graders/{og.__version__} python/{platform.python_version()}"
+    assert (
+        request["headers"]["user-agent"]
+        == f"openai-graders/{og.__version__} python/{platform.python_version()}"
+    )
 
 
 def test_one_idempotency_key_for_every_attempt_of_a_call(client: og.Client, mock_server: MockServer) -> None:
@@ -69,22 +78,33 @@ def test_extra_headers_query_and_body_are_sent(client: og.Client, mock_server: M
     assert request["path"] == "/v1/fine_tuning/alpha/graders/run?dry_run=1"
     assert request["headers"]["x-trace"] == "t-1"
     assert request["headers"]["idempotency-key"] == "mine"
-    assert request["json"] == {"grader": STRING_CHECK, "model_sample": "overridden", "metadata": {"team": "evals"}}
+    assert request["json"] == {
+        "grader": STRING_CHECK,
+        "model_sample": "overridden",
+        "metadata": {"team": "evals"},
+    }
 
 
 def test_a_call_timeout_replaces_the_client_timeout(client: og.Client, mock_server: MockServer) -> None:
     mock_server.enqueue(200, delay=1.0)
     started = time.monotonic()
     with pytest.raises(og.APITimeoutError):
-        client.with_options(max_retries=0).fine_tuning.alpha.graders.validate(grader=STRING_CHECK, timeout=0.2)
+        client.with_options(max_retries=0).fine_tuning.alpha.graders.validate(
+            grader=STRING_CHECK, timeout=0.2
+        )
     assert time.monotonic() - started < 0.9
     client.fine_tuning.alpha.graders.validate(grader=STRING_CHECK, timeout=3)  # the next call waits again
 
 
-def test_with_options_changes_a_copy_and_shares_the_connections(client: og.Client, mock_server: MockServer) -> None:
+def test_with_options_changes_a_copy_and_shares_the_connections(
+    client: og.Client, mock_server: MockServer
+) -> None:
     strict = client.with_options(max_retries=0, default_headers={"X-Team": "evals"})
     assert (strict.max_retries, client.max_retries) == (0, 2)
-    assert strict._http is client._http and (strict.api_key, strict.base_url) == (client.api_key, client.base_url)
+    assert strict._http is client._http and (strict.api_key, strict.base_url) == (
+        client.api_key,
+        client.base_url,
+    )
     mock_server.enqueue(500)
     with pytest.raises(og.InternalServerError):
         strict.fine_tuning.alpha.graders.validate(grader=STRING_CHECK)
@@ -105,7 +125,9 @@ def test_with_options_checks_what_it_is_given(client: og.Client) -> None:
 
 
 # ------------------------------------------------------------------ raw responses and request ids
-def test_with_raw_response_gives_status_headers_and_request_id(client: og.Client, mock_server: MockServer) -> None:
+def test_with_raw_response_gives_status_headers_and_request_id(
+    client: og.Client, mock_server: MockServer
+) -> None:
     mock_server.enqueue(503)
     raw = client.fine_tuning.alpha.graders.with_raw_response.run(grader=STRING_CHECK, model_sample="s")
     assert isinstance(raw, og.APIResponse)
@@ -113,7 +135,9 @@ def test_with_raw_response_gives_status_headers_and_request_id(client: og.Client
     assert raw.request_id == raw.headers["x-request-id"] == "req_mock_2"
     result = raw.parse()
     assert isinstance(result, og.GraderRunResponse) and raw.parse() is result
-    assert json_equal(result.model_dump(mode="json", exclude_unset=True), load_fixture("responses/run/000_cli.json"))
+    assert json_equal(
+        result.model_dump(mode="json", exclude_unset=True), load_fixture("responses/run/000_cli.json")
+    )
 
 
 def test_an_error_carries_the_request_id(client: og.Client, mock_server: MockServer) -> None:
@@ -123,7 +147,9 @@ def test_an_error_carries_the_request_id(client: og.Client, mock_server: MockSer
     assert caught.value.request_id == "req_mock_1"
 
 
-def test_a_raw_response_that_is_not_the_model_raises_when_parsed(client: og.Client, mock_server: MockServer) -> None:
+def test_a_raw_response_that_is_not_the_model_raises_when_parsed(
+    client: og.Client, mock_server: MockServer
+) -> None:
     mock_server.enqueue(200, body=[1, 2])
     raw = client.fine_tuning.alpha.graders.with_raw_response.validate(grader=STRING_CHECK)
     assert raw.text == "[1, 2]"
@@ -141,7 +167,9 @@ def test_async_client_sends_what_the_blocking_one_sends(mock_server: MockServer)
             return await client.fine_tuning.alpha.graders.run(**body)
 
     result = asyncio.run(main())
-    assert json_equal(result.model_dump(mode="json", exclude_unset=True), load_fixture("responses/run/000_cli.json"))
+    assert json_equal(
+        result.model_dump(mode="json", exclude_unset=True), load_fixture("responses/run/000_cli.json")
+    )
     (request,) = mock_server.requests
     assert request["path"] == "/v1/fine_tuning/alpha/graders/run"
     assert request["headers"]["authorization"] == "Bearer sk-test"
@@ -149,7 +177,9 @@ def test_async_client_sends_what_the_blocking_one_sends(mock_server: MockServer)
     assert json_equal(request["json"], body)
 
 
-def test_async_client_retries_with_one_idempotency_key_and_raises_typed_errors(mock_server: MockServer) -> None:
+def test_async_client_retries_with_one_idempotency_key_and_raises_typed_errors(
+    mock_server: MockServer,
+) -> None:
     mock_server.enqueue(500)
     mock_server.enqueue(429, headers={"retry-after-ms": "10"})
     mock_server.enqueue(422)
@@ -195,7 +225,9 @@ def test_async_client_calls_run_concurrently(mock_server: MockServer) -> None:
     async def main() -> float:
         async with _async_client(mock_server) as client:
             started = time.monotonic()
-            await asyncio.gather(*(client.fine_tuning.alpha.graders.validate(grader=STRING_CHECK) for _ in range(4)))
+            await asyncio.gather(
+                *(client.fine_tuning.alpha.graders.validate(grader=STRING_CHECK) for _ in range(4))
+            )
             return time.monotonic() - started
 
     assert asyncio.run(main()) < 1.6  # one after the other would take 2 s
@@ -218,7 +250,10 @@ def test_async_deadline_covers_a_dripped_body(fault_server: FaultServer) -> None
 def test_async_client_bounds_the_body(fault_server: FaultServer) -> None:
     async def main() -> None:
         async with og.AsyncClient(
-            api_key="k", base_url=fault_server.url + "/oversized/py-async", max_response_bytes=1024, max_retries=0
+            api_key="k",
+            base_url=fault_server.url + "/oversized/py-async",
+            max_response_bytes=1024,
+            max_retries=0,
         ) as client:
             await client.fine_tuning.alpha.graders.validate(grader=STRING_CHECK)
 

@@ -31,7 +31,9 @@ async def use_async(client: AsyncClient) -> str | None:
     run: GraderRunResponse = await strict.fine_tuning.alpha.graders.run(
         grader={"type": "python"}, model_sample="s", extra_headers={"X-Trace": "t"}, timeout=5.0
     )
-    raw: APIResponse[GraderValidateResponse] = await client.fine_tuning.alpha.graders.with_raw_response.validate(
+    raw: APIResponse[
+        GraderValidateResponse
+    ] = await client.fine_tuning.alpha.graders.with_raw_response.validate(
         grader={"type": "python"}, extra_body={"note": 1}, extra_query={"q": "1"}
     )
     parsed: GraderValidateResponse = raw.parse()

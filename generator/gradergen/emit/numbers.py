@@ -30,7 +30,12 @@ def fraction_literal(value: float) -> str:
 
 def go_duration(ms: int) -> str:
     count, unit = _largest_unit(int(ms))
-    name = {"hours": "time.Hour", "minutes": "time.Minute", "seconds": "time.Second", "millis": "time.Millisecond"}
+    name = {
+        "hours": "time.Hour",
+        "minutes": "time.Minute",
+        "seconds": "time.Second",
+        "millis": "time.Millisecond",
+    }
     return name[unit] if count == 1 else f"{count} * {name[unit]}"
 
 

@@ -125,7 +125,9 @@ def build_policy(doc: dict[str, Any]) -> ClientPolicy:
         policy.max_retries = _count(raw["max_retries"], POINTER + "/max_retries", 0, 100)
     backoff = _object(raw, "backoff", {"initial_seconds", "max_seconds", "jitter"})
     if "initial_seconds" in backoff:
-        policy.backoff_initial_ms = _millis(backoff["initial_seconds"], POINTER + "/backoff/initial_seconds", True)
+        policy.backoff_initial_ms = _millis(
+            backoff["initial_seconds"], POINTER + "/backoff/initial_seconds", True
+        )
     if "max_seconds" in backoff:
         policy.backoff_max_ms = _millis(backoff["max_seconds"], POINTER + "/backoff/max_seconds", True)
     if policy.backoff_max_ms < policy.backoff_initial_ms:
@@ -133,22 +135,45 @@ def build_policy(doc: dict[str, Any]) -> ClientPolicy:
     if "jitter" in backoff:
         policy.backoff_jitter = _fraction(backoff["jitter"], POINTER + "/backoff/jitter")
     if "max_retry_after_seconds" in raw:
-        policy.max_retry_after_ms = _millis(raw["max_retry_after_seconds"], POINTER + "/max_retry_after_seconds")
+        policy.max_retry_after_ms = _millis(
+            raw["max_retry_after_seconds"], POINTER + "/max_retry_after_seconds"
+        )
     if "retry_statuses" in raw:
         policy.retry_statuses, policy.retry_server_errors = _statuses(raw["retry_statuses"])
     if "max_response_bytes" in raw:
-        policy.max_response_bytes = _count(raw["max_response_bytes"], POINTER + "/max_response_bytes", 1, 2**62)
+        policy.max_response_bytes = _count(
+            raw["max_response_bytes"], POINTER + "/max_response_bytes", 1, 2**62
+        )
     env = _object(raw, "environment", {"api_key", "base_url"})
     if "api_key" in env:
-        policy.api_key_env = _name(env["api_key"], ENV_NAME, POINTER + "/environment/api_key", "an environment variable name (A-Z, 0-9, _)")
+        policy.api_key_env = _name(
+            env["api_key"],
+            ENV_NAME,
+            POINTER + "/environment/api_key",
+            "an environment variable name (A-Z, 0-9, _)",
+        )
     if "base_url" in env:
-        policy.base_url_env = _name(env["base_url"], ENV_NAME, POINTER + "/environment/base_url", "an environment variable name (A-Z, 0-9, _)")
+        policy.base_url_env = _name(
+            env["base_url"],
+            ENV_NAME,
+            POINTER + "/environment/base_url",
+            "an environment variable name (A-Z, 0-9, _)",
+        )
     if policy.api_key_env == policy.base_url_env:
         raise SpecError(POINTER + "/environment", "api_key and base_url name the same variable")
     headers = _object(raw, "headers", {"request_id", "idempotency_key"})
     for key, attr in (("request_id", "request_id_header"), ("idempotency_key", "idempotency_header")):
         if key in headers:
-            setattr(policy, attr, _name(headers[key], HEADER_NAME, f"{POINTER}/headers/{key}", "an HTTP header name (letters, digits, -)"))
+            setattr(
+                policy,
+                attr,
+                _name(
+                    headers[key],
+                    HEADER_NAME,
+                    f"{POINTER}/headers/{key}",
+                    "an HTTP header name (letters, digits, -)",
+                ),
+            )
     policy.errors, policy.server_error = _errors(raw.get("errors"))
     return policy
 
@@ -178,7 +203,9 @@ def _millis(value: Any, pointer: str, positive: bool = False) -> int:
     seconds = _number(value, pointer)
     millis = round(seconds * 1000)
     if abs(seconds * 1000 - millis) > 1e-6 or not 0 <= millis <= 86_400_000:
-        raise SpecError(pointer, f"{value!r} is not a number of seconds from 0 to 86400 in whole milliseconds")
+        raise SpecError(
+            pointer, f"{value!r} is not a number of seconds from 0 to 86400 in whole milliseconds"
+        )
     if positive and millis == 0:
         raise SpecError(pointer, "must be more than 0 seconds")
     return millis
@@ -253,7 +280,9 @@ def _errors(value: Any) -> tuple[list[StatusError], StatusError | None]:
         if not isinstance(entry, dict):
             raise SpecError(where, "must be an object with a name and a description")
         _no_unknown_keys(entry, {"name", "description"}, where)
-        name = _name(entry.get("name"), ERROR_NAME, where + "/name", "lower-case words joined by _ (bad_request)")
+        name = _name(
+            entry.get("name"), ERROR_NAME, where + "/name", "lower-case words joined by _ (bad_request)"
+        )
         if name in seen:
             raise SpecError(where + "/name", f"{name!r} is the name of {seen[name]} too")
         seen[name] = str(key)

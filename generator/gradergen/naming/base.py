@@ -322,7 +322,9 @@ class _NamingPass:
             pointer = e.pointer + "/name"
             spelled = self.checked(self.table.error_class_name(e), pointer, "the error class")
             if spelled in self.table.runtime_error_classes:
-                raise SpecError(pointer, f"{self.lang}: {spelled} is a class of the runtime; choose another name")
+                raise SpecError(
+                    pointer, f"{self.lang}: {spelled} is a class of the runtime; choose another name"
+                )
             e.names[self.lang] = classes.claim(spelled, pointer)
 
     def _claim_extra(self, key: str, name: str, pointer: str) -> str:

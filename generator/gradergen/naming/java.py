@@ -51,7 +51,9 @@ MEMBER_NAMES = frozenset(
 )
 """Methods every generated class (or its builder) already has: a field of that name gets a suffix."""
 
-NESTED_CLASS_NAMES = frozenset({"Builder", "Known", "Visitor", "Serializer", "Deserializer", "WithRawResponse"})
+NESTED_CLASS_NAMES = frozenset(
+    {"Builder", "Known", "Visitor", "Serializer", "Deserializer", "WithRawResponse"}
+)
 """Classes the templates declare inside models: an IR type nested there may not take these names."""
 
 JDK_AND_JACKSON = {
@@ -325,7 +327,9 @@ class JavaNaming(NamingTable):
         """Each resource's class in the async client: FineTuningService beside FineTuningServiceAsync."""
         for r in ir.all_resources():
             pointer = next(op for node in r.walk() for op in node.operations).pointer + "/x-sdk-resource"
-            r.names[self.lang + ".async"] = claim(self.resource_scope(r), r.names[self.lang] + "Async", pointer)
+            r.names[self.lang + ".async"] = claim(
+                self.resource_scope(r), r.names[self.lang] + "Async", pointer
+            )
 
     def resource_attr_name(self, r: Resource) -> str:
         return _identifier(camel(r.segment))

@@ -172,7 +172,14 @@ class PythonNaming(NamingTable):
             u.fallback_names[self.lang] = claim("", "Unknown" + u.names[self.lang], u.pointer + "/oneOf")
         for r in ir.all_resources():
             pointer = next(op for node in r.walk() for op in node.operations).pointer + "/x-sdk-resource"
-            kinds = [(ASYNC, "Async{}"), *([(RAW, "{}WithRawResponse"), (ASYNC_RAW, "Async{}WithRawResponse")] if r.operations else [])]
+            kinds = [
+                (ASYNC, "Async{}"),
+                *(
+                    [(RAW, "{}WithRawResponse"), (ASYNC_RAW, "Async{}WithRawResponse")]
+                    if r.operations
+                    else []
+                ),
+            ]
             for key, pattern in kinds:
                 r.names[key] = claim("", pattern.format(r.names[self.lang]), pointer)
         reserved_flags = ["--api-key", "--base-url", "--timeout", "--max-retries", "--help", "-h"]
