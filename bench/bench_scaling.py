@@ -75,13 +75,27 @@ def stages(spec: Path) -> dict[str, Sample]:
     gc.disable()  # as `gradergen generate` does
     import datamodel_code_generator
 
-    from gradergen.emit.render import format_files, prepare, render_templates, run_steps, warm_up
+    from gradergen.emit.render import (
+        format_files,
+        naming_table,
+        prepare,
+        render_templates,
+        run_steps,
+        warm_up,
+    )
     from gradergen.generate import load_ir
-    from gradergen.languages import beside
+    from gradergen.languages import beside, load_manifest
     from gradergen.options import Options
 
     DMCG_OPTIONS = beside("python", "models.py").DMCG_OPTIONS
-    warm_up(["python"])  # imports are not a step: the command overlaps them with the other languages
+    # imports are not a step: the command overlaps datamodel-code-generator's with the other languages,
+    # and an installed gradergen has its modules compiled (a checkout run with PYTHONDONTWRITEBYTECODE
+    # would otherwise compile each language's modules inside its step)
+    warm_up(["python"])
+    for lang in LANGS:
+        naming_table(load_manifest(lang).naming)
+    import gradergen.validation.schema  # noqa: F401  (the JSON Schema step's)
+
     times: dict[str, Sample] = {}
     clock = Clock()
     ir = load_ir(spec)

@@ -374,6 +374,54 @@ def test_escaped_spec_text_and_template_text_print(source: str, expected: str) -
     assert _guarded().from_string(source).render(t=SpecText('a"b'), n=3) == expected
 
 
+class _Holder:
+    """An object a template reads attributes of, as it reads the IR's."""
+
+    def __init__(self) -> None:
+        self.text = SpecText('a"b')
+        self.flag = True
+        self.name = "plain"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ o.text }}",
+        "{{ o.text.upper() }}",
+        "{{ d.text }}",
+        "{{ d['text'] }}",
+        "{{ [o][0].text }}",
+        "{% set x = o.text %}{{ x }}",
+        "{{ o.name ~ o.text }}",
+    ],
+)
+def test_spec_text_read_from_objects_and_mappings_stays_marked(source: str) -> None:
+    template = _guarded().from_string(source)
+    with pytest.raises(jinja2.TemplateRuntimeError, match="without an escaper"):
+        template.render(o=_Holder(), d={"text": SpecText('a"b')})
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("{{ o.name }}", "plain"),
+        ("{{ o.text | quoted }}", '"a\\"b"'),
+        ("{{ d.text | quoted }}", '"a\\"b"'),
+        ("{{ d.name }}", "plain"),
+    ],
+)
+def test_attributes_and_keys_print_as_before(source: str, expected: str) -> None:
+    mapping = {"text": SpecText('a"b'), "name": "plain"}
+    assert _guarded().from_string(source).render(o=_Holder(), d=mapping) == expected
+
+
+def test_bools_and_missing_attributes_are_refused() -> None:
+    with pytest.raises(jinja2.TemplateRuntimeError, match="printed as it is"):
+        _guarded().from_string("{{ o.flag }}").render(o=_Holder())
+    with pytest.raises(jinja2.UndefinedError, match="no attribute 'missing'"):
+        _guarded().from_string("{{ o.missing }}").render(o=_Holder())
+
+
 def test_every_ir_text_is_marked() -> None:
     from gradergen.generate import load_ir
 

@@ -9,13 +9,18 @@ line; `{{ t.description | doc }}` is the only way to print it.
 from __future__ import annotations
 
 import functools
+import hashlib
 import inspect
+import types
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import jinja2
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator, Frame
+from jinja2.runtime import Macro
+from jinja2.utils import internalcode
 
 from ..spectext import SpecText, is_tainted
 
@@ -25,6 +30,8 @@ class UnescapedSpecText(jinja2.TemplateRuntimeError):
 
 
 def _refuse_spec_text(value: Any) -> Any:
+    if type(value) is str:  # most of what is printed: names, and text escapers made
+        return value
     if isinstance(value, SpecText):
         shown = str.__repr__(value)
         shown = shown if len(shown) <= 60 else shown[:57] + "..."
@@ -73,7 +80,12 @@ def propagating(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def concat(parts: tuple[Any, ...]) -> str:
     """The `~` operator: marked when any part is."""
-    text = "".join(str(p) for p in parts)
+    for p in parts:
+        if type(p) is not str:
+            break
+    else:  # plain text only, the common case
+        return "".join(parts)
+    text = "".join([str(p) for p in parts])
     return SpecText(text) if any(isinstance(p, SpecText) for p in parts) else text
 
 
@@ -103,12 +115,83 @@ class _GuardedCodeGenerator(CodeGenerator):
     def visit_Mod(self, node: nodes.BinExpr, frame: Frame) -> None:
         self._guarded_binop("%", node, frame)
 
+    # Printing and attribute lookups are most of what a template does. Jinja makes each a call of
+    # `environment.finalize` / `environment.getattr`; these take their common case inline (a printed
+    # value that is plain text; an attribute an object that is not text has) and call the environment
+    # only for the rest, which keeps every check of the guard.
+    def _output_child_pre(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
+        if frame.eval_ctx.volatile or frame.eval_ctx.autoescape:
+            super()._output_child_pre(node, frame, finalize)
+        else:
+            self.write("(_out if type(_out := ")
+
+    def _output_child_post(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
+        if frame.eval_ctx.volatile or frame.eval_ctx.autoescape:
+            super()._output_child_post(node, frame, finalize)
+        else:
+            self.write(") is str else environment.printed(_out))")
+
+    def visit_Getattr(self, node: nodes.Getattr, frame: Frame) -> None:
+        if self.environment.is_async:
+            super().visit_Getattr(node, frame)
+            return
+        self.write("(_attr if not isinstance(_obj := ")
+        self.visit(node.node, frame)
+        self.write(
+            f", str) and (_attr := getattr(_obj, {node.attr!r}, missing)) is not missing"
+            f" else environment.getattr(_obj, {node.attr!r}))"
+        )
+
 
 _BINOPS: dict[str, Callable[[Any, Any], Any]] = {
     "+": lambda a, b: a + b,
     "*": lambda a, b: a * b,
     "%": lambda a, b: a % b,
 }
+
+
+_FUNCTIONS = frozenset({types.FunctionType, types.BuiltinFunctionType, types.BuiltinMethodType})
+_TAKES_NO_CONTEXT: dict[Any, bool] = {}
+"""By function: whether Jinja would call it as it is (it asks for no context, environment or eval
+context). Asked once per function: a bound method is a new object at each lookup, its function is not."""
+
+
+def _takes_no_context(obj: Any) -> bool:
+    kind = type(obj)
+    if kind is Macro:  # Jinja never marks its macros
+        return True
+    if kind is types.MethodType:
+        obj = obj.__func__
+    elif kind not in _FUNCTIONS:
+        return False
+    known = _TAKES_NO_CONTEXT.get(obj)
+    if known is None:
+        known = _TAKES_NO_CONTEXT[obj] = not hasattr(obj, "jinja_pass_arg")
+    return known
+
+
+class _DirectCallContext(jinja2.runtime.Context):
+    """Calls from templates go straight to functions, methods and macros that take no context (nearly
+    every call a template makes); Jinja's own dispatch, which looks for one first, is kept for the rest."""
+
+    @internalcode
+    def call(__self, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        if not _takes_no_context(__obj):
+            return super().call(__obj, *args, **kwargs)
+        if kwargs:
+            kwargs.pop("_loop_vars", None)
+            kwargs.pop("_block_vars", None)
+        try:
+            return __obj(*args, **kwargs)
+        except StopIteration:
+            return __self.environment.undefined(
+                "value was undefined because a callable raised a StopIteration exception"
+            )
+
+
+CODE_VERSION = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+"""Changes with this module: compiled templates kept between runs are kept per version of it (Jinja
+keys them by their source only, and would serve code another compiler made)."""
 
 
 class GuardedEnvironment(jinja2.Environment):
@@ -118,6 +201,7 @@ class GuardedEnvironment(jinja2.Environment):
     keep the mark."""
 
     code_generator_class = _GuardedCodeGenerator
+    context_class = _DirectCallContext
 
     def __init__(self, escapers: dict[str, Callable[..., str]], **options: Any) -> None:
         super().__init__(finalize=_refuse_spec_text, autoescape=False, **options)
@@ -130,6 +214,10 @@ class GuardedEnvironment(jinja2.Environment):
     def add_filters(self, filters: dict[str, Callable[..., Any]]) -> None:
         """Filters that compute text: their results are marked when their inputs are."""
         self.filters.update({name: propagating(f) for name, f in filters.items()})
+
+    def printed(self, value: Any) -> str:
+        """What `{{ value }}` prints: refused when it is spec text (or a bool or None)."""
+        return str(_refuse_spec_text(value))
 
     @staticmethod
     def spec_concat(parts: tuple[Any, ...]) -> str:

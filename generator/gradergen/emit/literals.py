@@ -23,6 +23,8 @@ LINE_BREAKS = re.compile(r"\r\n|[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 """Everything `str.splitlines` breaks at, besides \\n: each one becomes \\n in comments and docs."""
 
 _INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+_ASCII_INVISIBLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+"""The invisible characters of ASCII: its controls, but for the newline and the tab."""
 
 
 def escaper(func: _F) -> _F:
@@ -49,7 +51,10 @@ def visible(text: str) -> str:
     """Text for a comment or doc: one kind of line break, tabs as spaces, invisible characters
     shown by their code point."""
     text = normalize_breaks(str(text)).replace("\t", "    ")
-    if (text.isascii() and text.isprintable()) or not any(is_invisible(ch) for ch in text):
+    if text.isascii():
+        if not _ASCII_INVISIBLE.search(text):
+            return text
+    elif not any(is_invisible(ch) for ch in set(text)):
         return text
     return "".join(f"<U+{ord(ch):04X}>" if is_invisible(ch) else ch for ch in text)
 

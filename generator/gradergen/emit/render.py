@@ -10,14 +10,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import jinja2
+from jinja2.environment import TemplateExpression
 
 from ..errors import GradergenError
 from ..ir.model import IR, Alias, Enum, Struct, Union
 from ..languages import Manifest, beside, function_beside, load_manifest
-from ..naming.base import NamingTable, apply_naming
+from ..naming.base import NamingTable, ensure_named
 from ..options import Options
 from ..resources import templates_dir
-from .guard import GuardedEnvironment
+from .guard import CODE_VERSION, GuardedEnvironment
 
 Files = dict[str, str]
 
@@ -47,9 +48,10 @@ _SELECTORS: dict[str, Callable[[IR], Iterable[Any]]] = {
 @functools.cache
 def _bytecode_cache() -> jinja2.BytecodeCache | None:
     """Compiled templates kept between runs, like .pyc files: compiling them is most of a run's
-    template work. Keyed by each template's source, so it can never serve a stale one."""
+    template work. Keyed by each template's source and by the version of the guard's compiler, so it
+    can never serve a stale one."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    directory = os.path.join(base, "gradergen", f"jinja-{jinja2.__version__}")
+    directory = os.path.join(base, "gradergen", f"jinja-{jinja2.__version__}-{CODE_VERSION}")
     try:
         os.makedirs(directory, exist_ok=True)
     except OSError:
@@ -64,6 +66,7 @@ def _environment(manifest: Manifest, table: NamingTable) -> jinja2.Environment:
         loader=jinja2.FileSystemLoader(str(templates_dir(lang))),
         bytecode_cache=_bytecode_cache(),
         undefined=jinja2.StrictUndefined,
+        auto_reload=False,  # an environment lives for one run: no need to look at each template's date
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -76,13 +79,29 @@ def _environment(manifest: Manifest, table: NamingTable) -> jinja2.Environment:
     )
     env.add_filters(table.jinja_filters())
     if manifest.printer is not None:
-        env.add_filters(getattr(_printer(manifest), "FILTERS", {}))
+        env.add_filters(getattr(beside(lang, manifest.printer), "FILTERS", {}))
     return env
 
 
-def _printer(manifest: Manifest) -> Any:
-    assert manifest.printer is not None
-    return beside(manifest.lang, manifest.printer)
+def compiled_string(env: jinja2.Environment, source: str) -> jinja2.Template:
+    """`env.from_string(source)` for the manifest's short templates (output paths), compiled once and
+    then kept in the bytecode cache like the template files: compiling them all took longer than
+    rendering a small spec."""
+    cache = env.bytecode_cache
+    if cache is None:
+        return env.from_string(source)
+    bucket = cache.get_bucket(env, f"<manifest>{source}", None, source)
+    if bucket.code is None:
+        bucket.code = env.compile(source)
+        cache.set_bucket(bucket)
+    return env.template_class.from_code(env, bucket.code, env.make_globals(None))
+
+
+def compiled_expression(env: jinja2.Environment, source: str) -> TemplateExpression:
+    """`env.compile_expression(source)`, kept in the bytecode cache the same way."""
+    if env.bytecode_cache is None:
+        return env.compile_expression(source)
+    return TemplateExpression(compiled_string(env, "{% set result = " + source + " %}"), True)
 
 
 @dataclass
@@ -98,7 +117,7 @@ class Prepared:
 def prepare(lang: str, ir: IR, options: Options) -> Prepared:
     manifest = load_manifest(lang)
     table = naming_table(manifest.naming)
-    apply_naming(ir, table)
+    ensure_named(ir, table)
     env = _environment(manifest, table)
     context: dict[str, Any] = {"ir": ir, "options": options, "names": table, "lang": table.lang}
     context.update(table.context(ir, options))
@@ -139,8 +158,8 @@ def _template_line(exc: jinja2.TemplateError, template: str) -> int | None:
 def _render_entry(prepared: Prepared, ir: IR, entry: dict[str, Any], files: Files) -> None:
     lang, env = prepared.manifest.lang, prepared.env
     template = env.get_template(entry["template"])
-    output = env.from_string(entry["output"])
-    when = env.compile_expression(entry["when"]) if "when" in entry else None
+    output = compiled_string(env, entry["output"])
+    when = compiled_expression(env, entry["when"]) if "when" in entry else None
     selector = entry.get("each")
     items: Iterable[Any] = [None] if selector is None else _SELECTORS[selector](ir)
     for item in items:
@@ -161,10 +180,12 @@ def _render_entry(prepared: Prepared, ir: IR, entry: dict[str, Any], files: File
 def run_steps(lang: str, ir: IR, options: Options) -> Files:
     """Run the manifest's steps (files another tool writes, such as Python's models); unformatted.
     Takes only picklable arguments so that it can run in another process; `ir` is already named."""
+    if not load_manifest(lang).steps:
+        return {}
     prepared = prepare(lang, ir, options)
     files: Files = {}
     for step in prepared.manifest.steps:
-        path = prepared.env.from_string(step.output).render(prepared.context).strip()
+        path = compiled_string(prepared.env, step.output).render(prepared.context).strip()
         files[path] = function_beside(lang, step.module, "generate")(ir, prepared.table, options)
     return files
 

@@ -7,6 +7,8 @@ and makes names unique within their scope.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import re
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
@@ -31,17 +33,24 @@ from ..ir.model import (
 )
 from ..ir.policy import StatusError
 from ..options import Options
+from .memo import per_ir
 
 _WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z]|\d|\b|_)|[A-Z]?[a-z]+|[A-Z]+|\d+")
 
 
 def words(name: str) -> list[str]:
     """Split snake_case, camelCase, PascalCase, kebab-case and digits into lower-case words."""
-    return [w.lower() for w in _WORD.findall(name.replace("-", "_"))]
+    return list(_words(name))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _words(name: str) -> tuple[str, ...]:
+    # remembered: every language spells the same property and type names, and specs repeat them
+    return tuple(w.lower() for w in _WORD.findall(name.replace("-", "_")))
 
 
 def snake(name: str) -> str:
-    return "_".join(words(name))
+    return "_".join(_words(name))
 
 
 def screaming(name: str) -> str:
@@ -49,13 +58,22 @@ def screaming(name: str) -> str:
 
 
 def pascal(name: str, initialisms: Iterable[str] = ()) -> str:
+    if not initialisms:
+        return _pascal(name)
     upper = {i.lower(): i for i in initialisms}
-    return "".join(upper.get(w, w[:1].upper() + w[1:]) for w in words(name))
+    return "".join(upper.get(w, w[:1].upper() + w[1:]) for w in _words(name))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _pascal(name: str) -> str:
+    return "".join(w[:1].upper() + w[1:] for w in _words(name))
 
 
 def camel(name: str, initialisms: Iterable[str] = ()) -> str:
+    if not initialisms:
+        return _camel(name)
     p = pascal(name, initialisms)
-    head = words(name)[:1]
+    head = _words(name)[:1]
     if head and head[0] in {i.lower() for i in initialisms}:
         return head[0] + p[len(head[0]) :]
     return p[:1].lower() + p[1:]
@@ -71,6 +89,12 @@ def singular(word: str) -> str:
     if word.endswith("s") and not word.endswith(("ss", "us", "is")) and len(word) > 1:
         return word[:-1]
     return word
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _camel(name: str) -> str:
+    p = _pascal(name)
+    return p[:1].lower() + p[1:]
 
 
 class NamingTable:
@@ -213,9 +237,7 @@ class Namespace:
         self.lang = lang
         self.scope = scope
         self.fold_case = fold_case
-        self.holders: dict[str, tuple[str, str]] = {}
-        for name in reserved:
-            self.holders[self._key(name)] = (RUNTIME, name)
+        self.holders: dict[str, tuple[str, str]] = dict(_reserved_holders(reserved, fold_case))
 
     def _key(self, name: str) -> str:
         return name.lower() if self.fold_case else name
@@ -227,9 +249,12 @@ class Namespace:
     def claim(self, name: str, pointer: str, suffix: str | Callable[[str], str] = "_") -> str:
         """Take `name` for what `pointer` names; returns the name it got: `name`, else (when the
         runtime holds it) `name` with the suffix, then with the suffix and 2, 3, …"""
+        holder = self.holders.get(self._key(name))
+        if holder is None:  # the common case, without making the renamed candidates
+            self.holders[self._key(name)] = (pointer, name)
+            return name
         renamed = suffix(name) if callable(suffix) else name + suffix
-        candidates = [name, renamed, *(f"{renamed}{n}" for n in range(2, 100))]
-        for candidate in candidates:
+        for candidate in itertools.chain([name, renamed], (f"{renamed}{n}" for n in range(2, 100))):
             holder = self.holders.get(self._key(candidate))
             if holder is None:
                 self.holders[self._key(candidate)] = (pointer, candidate)
@@ -243,6 +268,22 @@ class Namespace:
         raise SpecError(pointer, f"{self.lang}: no free name {self.scope} for {name!r}")
 
 
+_HOLDERS_OF_RESERVED: dict[tuple[frozenset[str], bool], dict[str, tuple[str, str]]] = {}
+"""The holders a fixed set of reserved names starts a namespace with: every struct's fields start from
+the same set, so it is made once."""
+
+
+def _reserved_holders(reserved: Iterable[str], fold_case: bool) -> dict[str, tuple[str, str]]:
+    if isinstance(reserved, frozenset):
+        cached = _HOLDERS_OF_RESERVED.get((reserved, fold_case))
+        if cached is not None:
+            return cached
+    holders = {(name.lower() if fold_case else name): (RUNTIME, name) for name in reserved}
+    if isinstance(reserved, frozenset):
+        _HOLDERS_OF_RESERVED[(reserved, fold_case)] = holders
+    return holders
+
+
 def resource_chain(ir: IR, r: Resource, lang: str) -> list[str]:
     """The accessors from the client down to `r`: ["fine_tuning", "alpha", "graders"]."""
     by_path = {tuple(node.path): node for node in ir.all_resources()}
@@ -253,6 +294,18 @@ def apply_naming(ir: IR, table: NamingTable) -> None:
     """Name every type, field, enum value, variant, operation and resource of `ir` for `table`'s
     language, in `names[lang]`: each name a legal identifier, unique in its scope."""
     _NamingPass(ir, table).run()
+
+
+def ensure_named(ir: IR, table: NamingTable) -> None:
+    """`apply_naming`, unless this IR was already named by `table`: preparing a language twice (its
+    templates, then its generation steps) names it once. The IR must not change once named."""
+    _named_by(table, ir)
+
+
+@per_ir
+def _named_by(table: NamingTable, ir: IR) -> bool:
+    apply_naming(ir, table)
+    return True
 
 
 class _NamingPass:

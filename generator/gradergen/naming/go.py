@@ -17,6 +17,7 @@ How a field is held follows its presence in the IR:
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable
@@ -85,6 +86,7 @@ _TAG_NAME = re.compile(r"^[\w!#$%&()*+\-./:;<=>?@\[\]^{|}~ ]+$")
 """What encoding/json accepts as a property name in a struct tag."""
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a spec repeats its property names
 def go_pascal(name: str) -> str:
     """PascalCase with Go initialisms; a word followed by digits may form one (utf_8 → UTF8, mp3 → MP3)."""
     parts = words(name)

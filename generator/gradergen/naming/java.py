@@ -36,6 +36,8 @@ from ..ir.model import (
 )
 from ..options import Options
 from .base import NamingTable, camel, pascal, resource_chain, singular, words
+from .java_views import UNBOXED as _UNBOXED
+from .java_views import JavaViews, StructView, article, upper_first
 from .text import wrap
 
 KEYWORDS = frozenset(
@@ -149,7 +151,6 @@ MODELS_PACKAGE = "models.graders.gradermodels"
 """Where the documented Java SDK keeps the graders and their parts (shared by several operations)."""
 
 _PRIMITIVES = {"string": "String", "integer": "Long", "number": "Double", "boolean": "Boolean"}
-_UNBOXED = {"Long": "long", "Double": "double", "Boolean": "boolean"}
 _VARIANT_KIND_NAMES = {
     "string": "String",
     "integer": "Integer",
@@ -173,13 +174,35 @@ _JSON_READS = {
     "Boolean": "json.booleanValue()",
 }
 
-_CODE_TOKENS = re.compile(r'/\*.*?\*/|//[^\n]*|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'', re.S)
-_IDENTIFIER = re.compile(r"(?<![A-Za-z0-9_])[A-Z][A-Za-z0-9_]*(?![A-Za-z0-9_])")
-_DECLARED = re.compile(r"(?:class|interface|enum|record)\s+([A-Z][A-Za-z0-9_]*)")
-"""Without a leading word boundary, which makes the search three times slower: a match inside a longer
-word (`subclass Foo`) is dropped afterwards."""
-_DOC_REFERENCE = re.compile(r"(?:@throws|@exception|@see|\{@link|\{@linkplain)\s+([A-Z][A-Za-z0-9_]*)")
-"""Classes a Javadoc comment refers to: javadoc resolves them through the file's imports."""
+_CODE_TOKENS = re.compile(
+    r'/\*[^*]*\*+(?:[^/*][^*]*\*+)*/|//[^\n]*|"[^"\\\n]*(?:\\.[^"\\\n]*)*"|\'(?:\\.|[^\'\\\n])*\'', re.S
+)
+"""Comments and literals, blanked before names are looked for (each written to be matched in long runs)."""
+_IDENTIFIER = re.compile(r"\b[A-Z]\w*", re.ASCII)
+"""A class name: a word that starts with a capital (literals and comments are blanked first)."""
+_WORDS_ONLY = str.maketrans(
+    {chr(i): " " for i in range(128) if not (chr(i).isascii() and (chr(i).isalnum() or chr(i) == "_"))}
+)
+_DECLARED = tuple(
+    re.compile(keyword + r"[^\S\n]+([A-Z][A-Za-z0-9_]*)")
+    for keyword in ("class", "interface", "enum", "record")
+)
+"""One search per keyword: one that starts with a literal word is several times faster than one search
+for all four, or one with a leading word boundary; a match inside a longer word (`subclass Foo`) is
+dropped afterwards."""
+_DOC_REFERENCE = re.compile(r"@(?:throws|exception|see|(?<=\{@)(?:link|linkplain))\s+([A-Z][A-Za-z0-9_]*)")
+"""Classes a Javadoc comment refers to: javadoc resolves them through the file's imports. Starting with
+a literal `@` makes the search fast."""
+_BREAK_TOKENS = re.compile(r'"(?:\\.|[^"\\])*"?|\((?!\))|, ', re.S)
+"""For `fit`: a string literal (to its end, or the line's), or a place a line may break after."""
+_DOC_MARKUP = re.compile(r"[\n&<>\\@*`\[]")
+"""What `doc` escapes or converts (a list starts with "- " as well): text without any is printed as it is."""
+_NOT_IDENTIFIER = re.compile(r"[^A-Za-z0-9_]")
+_BREAKS_OR_TABS = re.compile(r"[\t\n\v\f\r\x1c\x1d\x1e\x85\u2028\u2029]")
+"""Where `str.splitlines` breaks a line, and the whitespace `textwrap` would rewrite."""
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+_CODE_SAFE = re.compile(r"[A-Za-z0-9_.,<>?/\[\] -]+")
+"""Text {@code} can hold: nothing that could unbalance its braces or end the comment."""
 _BACKTICKS = re.compile(r"`([^`\n]*[^`\s][^`\n]*)`")
 _LINK = re.compile(r"\[([^\]]+)\]\((https?://[^)\s]+)\)")
 
@@ -202,45 +225,41 @@ def fit(line: str, width: int = LINE_WIDTH) -> str:
     if len(line) <= width or stripped.startswith(("*", "/*", "//")):
         return line
     indent = len(line) - len(stripped)
-    breaks, quoted, escaped = [], False, False
-    for i, ch in enumerate(line):
-        if quoted:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                quoted = False
-        elif ch == '"':
-            quoted = True
-        elif i > indent and _break_after(line, i):
-            breaks.append(i + 1)
-    fitting = [b for b in breaks if b <= width]
-    if not fitting:
+    cut = 0
+    for token in _BREAK_TOKENS.finditer(line, indent):
+        start = token.start()
+        if start >= width:
+            break
+        if start > indent and line[start] != '"':
+            cut = start + 1
+    if not cut:
         return line
-    cut = fitting[-1]
     rest = " " * (indent + 8) + line[cut:].lstrip()
     return line[:cut].rstrip() + "\n" + fit(rest, width)
 
 
-def _names_in(code: str) -> tuple[list[str], list[str]]:
-    """The class names a line of code (comments and literals blanked) uses, and those it declares."""
-    declared = [m[1] for m in _DECLARED.finditer(code) if not _is_word_end(code, m.start())]
-    return _IDENTIFIER.findall(code), declared
+def class_names(body: str) -> tuple[set[str], set[str]]:
+    """The class names Java source uses (outside comments and literals, and in Javadoc references),
+    and those it declares."""
+    code = _CODE_TOKENS.sub(" ", body)
+    if code.isascii():  # words are what is left once every other character is a space
+        used = {word for word in set(code.translate(_WORDS_ONLY).split()) if "A" <= word[0] <= "Z"}
+    else:
+        used = set(_IDENTIFIER.findall(code))
+    used.update(_DOC_REFERENCE.findall(body))
+    declared = {
+        m[1] for search in _DECLARED for m in search.finditer(code) if not _is_word_end(code, m.start())
+    }
+    return used, declared
 
 
 def _is_word_end(text: str, i: int) -> bool:
     return i > 0 and (text[i - 1].isalnum() or text[i - 1] == "_")
 
 
-def _break_after(line: str, i: int) -> bool:
-    following = line[i + 1 : i + 2]
-    return (line[i] == "(" and following != ")") or (line[i] == "," and following == " ")
-
-
 def _identifier(name: str) -> str:
     """Make a spelled name a legal identifier: one that starts with a digit gets a leading underscore."""
-    name = re.sub(r"[^A-Za-z0-9_]", "_", name) or "_value"
+    name = _NOT_IDENTIFIER.sub("_", name) or "_value"
     return "_" + name if name[0].isdigit() or name == "_" else name
 
 
@@ -340,12 +359,14 @@ class JavaNaming(NamingTable):
         block tag or a \\u escape; Markdown code spans, links, lists and paragraphs become HTML;
         invisible characters are shown by their code point."""
         text = visible(text).strip()
+        if not _DOC_MARKUP.search(text) and not text.startswith("- "):
+            return text  # one plain line: nothing to escape or convert
         escaped = html.escape(text, quote=False).replace("\\", "&#92;").replace("@", "&#64;")
         escaped = escaped.replace("*/", "*&#47;")
         escaped = _BACKTICKS.sub(lambda m: f"<code>{m.group(1)}</code>", escaped)
         escaped = _LINK.sub(lambda m: f'<a href="{m.group(2)}">{m.group(1)}</a>', escaped)
         blocks: list[str] = []
-        for para in re.split(r"\n\s*\n", escaped):
+        for para in _PARAGRAPH_BREAK.split(escaped):
             lines = [line.strip() for line in para.split("\n") if line.strip()]
             if lines and all(line.startswith("- ") for line in lines):
                 items = "".join(f"<li>{line[2:]}</li>\n" for line in lines)
@@ -359,6 +380,13 @@ class JavaNaming(NamingTable):
     def javadoc(self, text: str, indent: int = 0, width: int = 110) -> str:
         """A /** ... */ block for `text` already passed through `doc`."""
         pad = " " * indent
+        if (
+            0 < len(text) <= width - indent - 3
+            and text[0] != " "
+            and text[-1] != " "
+            and not _BREAKS_OR_TABS.search(text)
+        ):  # one line that fits, the common case: what the loop below would make of it
+            return f"{pad}/**\n{pad} * {text}\n{pad} */"
         out = [pad + "/**"]
         for line in text.splitlines() or [""]:
             wrapped = wrap(
@@ -371,7 +399,7 @@ class JavaNaming(NamingTable):
     @escaper
     def code(self, text: str) -> str:
         """Inline code in a Javadoc comment; {@code} only where its content cannot unbalance it."""
-        if re.fullmatch(r"[A-Za-z0-9_.,<>?/\[\] -]+", text):
+        if _CODE_SAFE.fullmatch(text):
             return "{@code " + text + "}"
         return "<code>" + self.doc(text) + "</code>"
 
@@ -394,8 +422,8 @@ class JavaNaming(NamingTable):
             "pascal": pascal,
             "camel": camel,
             "singular": singular,
-            "upper_first": lambda s: s[:1].upper() + s[1:],
-            "article": lambda s: "an" if s[:1] in "AEIOUaeiou" else "a",
+            "upper_first": upper_first,
+            "article": article,
         }
 
     def context(self, ir: IR, options: Options) -> dict[str, Any]:
@@ -427,8 +455,10 @@ class JavaContext:
         self._qualified = {t.name: self._qualify(t) for t in ir.types.values()}
         self._refs: dict[tuple[str, str | None], str] = {}
         self._imports: dict[str, str] | None = None
-        self._line_names: dict[str, tuple[list[str], list[str]]] = {}
-        """The class names each line of code uses and declares: the files of a spec share most lines."""
+        self.java_string = java_string
+        self.code = table.code
+        self.doc = table.doc
+        self._views = JavaViews(self)
 
     # ------------------------------------------------------------------ placement
     def _assign_packages(self) -> dict[str, str]:
@@ -558,19 +588,6 @@ class JavaContext:
         union = self.union_of(f.type)
         return f.nullable or (union is not None and union.nullable)
 
-    def wrapped(self, f: Field) -> bool:
-        """Optional and nullable: absent, null and a value are three states, kept in a JsonField."""
-        return not f.required and self.nullable(f)
-
-    def getter_type(self, f: Field, context: NamedType) -> str:
-        if f.required and not self.nullable(f):
-            return self.unboxed(f.type, context)
-        return f"Optional<{self.jtype(f.type, context)}>"
-
-    def setter_type(self, f: Field, context: NamedType) -> str:
-        """A nullable field's setter takes the boxed type, where null means JSON null."""
-        return self.jtype(f.type, context) if self.nullable(f) else self.unboxed(f.type, context)
-
     def copy(self, ref: TypeRef, expr: str) -> str:
         """An immutable copy of a collection value (a no-op for the rest)."""
         ref = self.resolved(ref)
@@ -579,26 +596,6 @@ class JavaContext:
         if isinstance(ref, MapOf):
             return f"ModelSupport.copyOf({expr})"
         return expr
-
-    def mutable_copy(self, ref: TypeRef, expr: str) -> str:
-        ref = self.resolved(ref)
-        if isinstance(ref, ArrayOf):
-            return f"new ArrayList<>({expr})"
-        if isinstance(ref, MapOf):
-            return f"new LinkedHashMap<>({expr})"
-        return expr
-
-    def collection(self, f: Field) -> str:
-        """ "list" or "map" when the builder can add single elements to the field, else ""."""
-        ref = self.resolved(f.type)
-        if self.nullable(f):
-            return ""
-        return "list" if isinstance(ref, ArrayOf) else "map" if isinstance(ref, MapOf) else ""
-
-    def element(self, f: Field) -> TypeRef:
-        ref = self.resolved(f.type)
-        assert isinstance(ref, (ArrayOf, MapOf))
-        return ref.item if isinstance(ref, ArrayOf) else ref.value
 
     def is_primitive(self, ref: TypeRef) -> bool:
         return self.unboxed(ref, None) in _UNBOXED.values()
@@ -645,6 +642,10 @@ class JavaContext:
             return "Map<?, ?>"
         return java
 
+    def struct_view(self, t: Struct) -> StructView:
+        """Everything the templates print about `t` and its fields, worked out once."""
+        return self._views.struct(t)
+
     def call_chain(self, op: Operation) -> str:
         """How a client reaches an operation: fineTuning().alpha().graders().run."""
         by_path = {tuple(r.path): r for r in self.ir.all_resources()}
@@ -664,9 +665,9 @@ class JavaContext:
 
     # ------------------------------------------------------------------ layout
     @staticmethod
-    def string_annotation(name: str, values: list[str], indent: int = 0, width: int = 110) -> str:
-        """@Name({"a", "b"}), one value a line when it would not fit on one."""
-        literals = [java_string(v) for v in values]
+    def literals_annotation(name: str, literals: list[str], indent: int = 0, width: int = 110) -> str:
+        """@Name({"a", "b"}) of values already printed as Java string literals, one a line when they
+        would not fit on one."""
         one_line = f"@{name}({{{', '.join(literals)}}})"
         if indent + len(one_line) <= width:
             return one_line
@@ -676,16 +677,8 @@ class JavaContext:
     # ------------------------------------------------------------------ files
     def java_unit(self, body: str, package: str) -> str:
         """A compilation unit: the generated-code header, the package, and the imports `body` needs."""
-        used: set[str] = set()
-        declared: set[str] = set()
-        for line in set(_CODE_TOKENS.sub(" ", body).split("\n")):
-            names = self._line_names.get(line)
-            if names is None:
-                names = self._line_names[line] = _names_in(line)
-            used.update(names[0])
-            declared.update(names[1])
+        used, declared = class_names(body)
         importable = self._importable()
-        used.update(_DOC_REFERENCE.findall(body))
         imports = sorted(
             fqn
             for fqn in (importable.get(simple) for simple in used - declared)
@@ -726,34 +719,24 @@ class JavaContext:
 
 TEMPLATE_HELPERS = (
     "call_chain",
-    "collection",
     "copy",
-    "element",
     "error_object",
-    "getter_type",
     "instanceof_type",
     "is_file",
     "is_primitive",
     "java_unit",
-    "jtype",
     "json_read",
     "json_test",
-    "mutable_copy",
     "nested",
-    "nullable",
     "package",
     "ref",
     "runtime_package",
-    "setter_type",
     "source_path",
-    "string_annotation",
+    "struct_view",
     "type_path",
-    "unboxed",
-    "union_of",
     "variant_member",
     "variant_param_type",
     "variant_type",
-    "wrapped",
 )
 """The JavaContext methods the templates call."""
 

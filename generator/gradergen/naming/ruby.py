@@ -267,11 +267,10 @@ class _Bindings:
     def wrap(self, body: str, openers: list[str]) -> str:
         """Nest `body` in `module`/`class` openers, indenting two spaces a level, with blank lines
         only between declarations: never two in a row, after an opener or before an `end`."""
-        depth = len(openers)
+        pad = "  " * len(openers)
         lines = [("  " * i) + o for i, o in enumerate(openers)]
-        for line in body.strip("\n").split("\n"):
-            lines.append(("  " * depth + line) if line.strip() else "")
-        lines.extend(("  " * i) + "end" for i in reversed(range(depth)))
+        lines += [(pad + line) if line.strip() else "" for line in body.strip("\n").split("\n")]
+        lines.extend(("  " * i) + "end" for i in reversed(range(len(openers))))
         return "\n".join(_tidy(lines))
 
     def module_openers(self) -> list[str]:
@@ -477,15 +476,20 @@ _OPENER = re.compile(r"^\s*(class|module) ")
 
 
 def _tidy(lines: list[str]) -> list[str]:
-    following = [""] * len(lines)  # the next line that is not blank, looking from each line
-    for i in range(len(lines) - 2, -1, -1):
-        following[i] = lines[i + 1] or following[i + 1]
+    """`lines` (blank ones empty) with a blank line kept only between declarations: not first, not
+    after another or an opener, not before an `end`."""
     out: list[str] = []
-    for i, line in enumerate(lines):
+    blank = False  # a blank line is waiting for the line after it
+    for line in lines:
         if not line:
-            if not out or not out[-1] or _OPENER.match(out[-1]) or following[i].strip() == "end":
-                continue
+            blank = blank or bool(out and out[-1] and not _OPENER.match(out[-1]))
+            continue
+        if blank and line.strip() != "end":
+            out.append("")
+        blank = False
         out.append(line)
+    if blank:
+        out.append("")
     return out
 
 
