@@ -33,7 +33,7 @@ RUNTIME_NAMES = [
     "Nullable", "Error", "NewClient", "RequestIDHeader",
     # Java: the runtime's classes and the JDK's
     "JsonField", "ModelSupport", "ObjectMappers", "OpenAIClient", "HttpTransport", "List", "Optional",
-    "OpenAIClientAsync", "ApiResponse", "UnauthorizedException", "UUID",
+    "OpenAIClientAsync", "UnauthorizedException", "UUID",
     # Ruby: the gem's own constants and core classes
     "Internal", "Errors", "Resources", "Version", "Hash", "RawResponse",
 ]  # fmt: skip

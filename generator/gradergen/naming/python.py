@@ -229,8 +229,8 @@ class PythonNaming(NamingTable):
         models = {py(name) for name in ir.types} | {u.fallback_names[self.lang] for u in lenient_unions(ir)}
         return {
             "package": options.python_package,
-            "resource_imports": sorted(used_by_resources),
-            "models": sorted(models),
+            "resource_imports": sorted(used_by_resources, key=_export_order),
+            "models": sorted(models, key=_export_order),
             "exports": sorted(models | set(RUNTIME_EXPORTS) | errors, key=_export_order),
             "error_exports": sorted(set(RUNTIME_ERRORS) | errors),
             "accessor": lambda r: ".".join(resource_chain(ir, r, self.lang)),
