@@ -24,8 +24,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..emit import numbers
-from ..emit.literals import c_string, escaper, markdown_code, markdown_inline, u4_or_u8, visible
 from ..errors import GradergenError
 from ..ir.model import (
     IR,
@@ -46,6 +44,17 @@ from ..ir.model import (
     TypeRef,
     Union,
     Variant,
+)
+from ..literals import (
+    NUMBER_FILTERS,
+    c_string,
+    escaper,
+    go_bytes,
+    go_duration,
+    markdown_code,
+    markdown_inline,
+    u4_or_u8,
+    visible,
 )
 from ..options import Options
 from ..spectext import SpecText
@@ -352,7 +361,7 @@ class GoNaming(NamingTable):
         }
 
     def jinja_filters(self) -> dict[str, Callable[..., Any]]:
-        return {**numbers.FILTERS, "go_duration": numbers.go_duration, "go_bytes": numbers.go_bytes}
+        return {**NUMBER_FILTERS, "go_duration": go_duration, "go_bytes": go_bytes}
 
     def context(self, ir: IR, options: Options) -> dict[str, Any]:
         aliases = self.aliases(ir)

@@ -13,8 +13,6 @@ import re
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from ..emit import numbers
-from ..emit.literals import c_string, escaper, markdown_code, markdown_inline, visible, xml_text
 from ..ir.model import (
     IR,
     Alias,
@@ -33,6 +31,17 @@ from ..ir.model import (
     TypeRef,
     Union,
     Variant,
+)
+from ..literals import (
+    NUMBER_FILTERS,
+    bytes_literal,
+    c_string,
+    escaper,
+    java_duration,
+    markdown_code,
+    markdown_inline,
+    visible,
+    xml_text,
 )
 from ..options import Options
 from .base import NamingTable, camel, pascal, resource_chain, singular, words
@@ -389,9 +398,7 @@ class JavaNaming(NamingTable):
             return f"{pad}/**\n{pad} * {text}\n{pad} */"
         out = [pad + "/**"]
         for line in text.splitlines() or [""]:
-            wrapped = wrap(
-                line, width=width - indent - 3, break_long_words=False, break_on_hyphens=False
-            )
+            wrapped = wrap(line, width=width - indent - 3, break_long_words=False, break_on_hyphens=False)
             out.extend(f"{pad} * {w}" for w in wrapped or [""])
         out.append(pad + " */")
         return "\n".join(out)
@@ -415,9 +422,9 @@ class JavaNaming(NamingTable):
 
     def jinja_filters(self) -> dict[str, Callable[..., Any]]:
         return {
-            **numbers.FILTERS,
-            "java_duration": numbers.java_duration,
-            "java_bytes": lambda n: numbers.bytes_literal(n, "L"),
+            **NUMBER_FILTERS,
+            "java_duration": java_duration,
+            "java_bytes": lambda n: bytes_literal(n, "L"),
             "javadoc": self.javadoc,
             "pascal": pascal,
             "camel": camel,

@@ -8,8 +8,10 @@ import keyword
 from collections.abc import Callable
 from typing import Any
 
-from ..emit import numbers
-from ..emit.literals import (
+from ..ir.model import IR, Field, Named, NamedType, Struct, Union
+from ..literals import (
+    NUMBER_FILTERS,
+    bytes_literal,
     c_string,
     escaper,
     markdown_code,
@@ -18,7 +20,6 @@ from ..emit.literals import (
     toml_string,
     u4_or_u8,
 )
-from ..ir.model import IR, Field, Named, NamedType, Struct, Union
 from ..options import Options
 from .base import Namespace, NamingTable, pascal, resource_chain, snake, words
 
@@ -104,7 +105,8 @@ PROTECTED_PREFIXES = ("model_dump", "model_validate")
 
 MODULE_NAMES = frozenset(
     """annotations Annotated Any Literal BaseModel ConfigDict Field RootModel TypeAliasType AwareDatetime
-    TYPE_CHECKING NOT_GIVEN Mapping RequestOptions APIResponse AsyncClient Client""".split()
+    TYPE_CHECKING NOT_GIVEN Discriminator Tag dispatcher Mapping RequestOptions APIResponse AsyncClient
+    Client""".split()
 )
 """Names the generated modules import or define beside the models (models.py, _resources.py)."""
 
@@ -166,7 +168,7 @@ class PythonNaming(NamingTable):
         return name
 
     def claim_extras(self, ir: IR, claim: Callable[[str, str, str], str]) -> None:
-        from ..emit.jsonschema import lenient_unions
+        from ..ir.jsonschema import lenient_unions
 
         for u in lenient_unions(ir):
             u.fallback_names[self.lang] = claim("", "Unknown" + u.names[self.lang], u.pointer + "/oneOf")
@@ -212,10 +214,10 @@ class PythonNaming(NamingTable):
         return expr
 
     def jinja_filters(self) -> dict[str, Callable[..., Any]]:
-        return {"snake": snake, "pascal": pascal, **numbers.FILTERS, "bytes_literal": numbers.bytes_literal}
+        return {"snake": snake, "pascal": pascal, **NUMBER_FILTERS, "bytes_literal": bytes_literal}
 
     def context(self, ir: IR, options: Options) -> dict[str, Any]:
-        from ..emit.jsonschema import lenient_unions
+        from ..ir.jsonschema import lenient_unions
 
         def py(name: str) -> str:
             return ir.types[name].names[self.lang]

@@ -9,8 +9,6 @@ import textwrap
 from collections.abc import Callable
 from typing import Any
 
-from ..emit import numbers
-from ..emit.literals import c_string, escaper, markdown_inline, visible
 from ..errors import SpecError
 from ..ir.model import (
     IR,
@@ -29,6 +27,7 @@ from ..ir.model import (
     TypeRef,
     Union,
 )
+from ..literals import NUMBER_FILTERS, bytes_literal, c_string, escaper, markdown_inline, visible
 from ..options import Options
 from .base import Namespace, NamingTable, pascal, snake
 
@@ -227,7 +226,7 @@ class RubyNaming(NamingTable):
         }
 
     def jinja_filters(self) -> dict[str, Callable[..., Any]]:
-        return {"snake": snake, **numbers.FILTERS, "bytes_literal": numbers.bytes_literal}
+        return {"snake": snake, **NUMBER_FILTERS, "bytes_literal": bytes_literal}
 
     def context(self, ir: IR, options: Options) -> dict[str, Any]:
         b = self.bindings(ir, options)
