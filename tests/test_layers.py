@@ -101,6 +101,7 @@ def test_imports_go_downward(path: Path) -> None:
         there = part(target)
         if there == here:
             continue
-        assert LAYERS[there] < LAYERS[here], f"{module_name(path)} imports {target}: {there} is not below {here}"
+        where = f"{module_name(path)} imports {target}"
+        assert LAYERS[there] < LAYERS[here], f"{where}: {there} is not below {here}"
         if here in RUNNING:
             assert there not in CODEGEN - SHARED, f"{module_name(path)} imports code generation ({target})"
