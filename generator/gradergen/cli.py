@@ -17,8 +17,8 @@ from .engine import command as run_command
 from .engine.metrics import data_command
 from .engine.sandbox import command as image_command
 from .errors import GradergenError
-from .languages import declared_options, languages
 from .grading import command as grade_command
+from .languages import declared_options, languages
 from .options import Options
 from .resources import default_spec
 from .server import command as serve_command
