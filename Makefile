@@ -32,9 +32,10 @@ generated/.stamp: $(READY) $(VERSION_STAMP) $(GENERATOR_INPUTS)
 
 generate: generated/.stamp
 
-# Debian packages the engine needs (bubblewrap for the python sandbox, WordNet for METEOR): installed
+# Debian packages the engine needs (bubblewrap for the python sandbox, WordNet for METEOR; chromium for
+# the grade report's browser test): installed
 # when run as root with apt, else make stops with the command to run. Quick when they are there.
-SYSTEM_PACKAGES := bubblewrap wordnet-base wordnet-sense-index
+SYSTEM_PACKAGES := bubblewrap wordnet-base wordnet-sense-index chromium
 system-packages:
 	@bash .ci/system-packages $(SYSTEM_PACKAGES)
 
@@ -51,12 +52,18 @@ check: $(READY)
 	$(BIN)/mypy
 	$(BIN)/openapi-spec-validator spec/graders.openapi.yaml
 
+# The server benchmark's load generator, wrk, comes from Debian too; only the benchmark needs it.
 bench: system-packages $(READY) images
+	@bash .ci/system-packages wrk
 	$(BIN)/python bench/bench_generate.py
 	$(BIN)/python bench/bench_scaling.py
 	$(BIN)/python bench/bench_validate.py
 	$(BIN)/python bench/bench_text_similarity.py
 	$(BIN)/python bench/bench_python_graders.py
+	$(BIN)/python bench/bench_server.py
+	$(BIN)/python bench/bench_server_abuse.py
+	$(BIN)/python bench/bench_grade.py
+	$(BIN)/python bench/bench_ray.py
 
 clean-venv:
 	rm -rf $(VENV)

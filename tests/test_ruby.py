@@ -20,6 +20,7 @@ from gradergen.ir.model import IR
 from gradergen.naming.base import apply_naming
 from gradergen.naming.ruby import TABLE, require_path, ruby_string, ruby_symbol
 
+from conftest import SERVER_API_KEY
 from fault_server import FaultServer
 from harness import FIXTURES, ROOT, SPEC, gradergen, json_equal, load_fixture, require_tool
 from mock_server import MockServer
@@ -150,8 +151,13 @@ def test_rbs_signatures_match_what_the_code_takes_and_returns(
 
 # ----------------------------------------------------------------------------- minitest suites
 @pytest.mark.parametrize("suite", sorted(p.name for p in RUBY_TESTS.glob("*_test.rb")))
-def test_minitest_suite(suite: str, gem: Path, mock_server: MockServer, fault_server: FaultServer) -> None:
+def test_minitest_suite(
+    suite: str, gem: Path, mock_server: MockServer, fault_server: FaultServer, request: pytest.FixtureRequest
+) -> None:
     env = suite_env(gem, mock_server, fault_server)
+    if suite == "server_test.rb":  # against the real `gradergen serve`, started only for this one
+        server = request.getfixturevalue("graders_server")
+        env |= {"SERVER_URL": server.url, "SERVER_API_KEY": SERVER_API_KEY}
     result = ruby("-w", "-I", str(RUBY_TESTS), str(RUBY_TESTS / suite), env=env)
     output = succeeded(result)
     assert re.search(r"\d+ runs, \d+ assertions, 0 failures, 0 errors, 0 skips", output), output
@@ -162,9 +168,11 @@ def test_every_minitest_file_is_run() -> None:
     assert {p.name for p in RUBY_TESTS.glob("*_test.rb")} == {
         "client_test.rb",
         "faults_test.rb",
+        "features_test.rb",
         "fixtures_test.rb",
         "forward_compat_test.rb",
         "models_test.rb",
+        "server_test.rb",
     }
 
 
@@ -202,15 +210,21 @@ def test_documented_example_sends_the_documented_body(
 
 def test_the_readme_example_runs(gem: Path, mock_server: MockServer, tmp_path: Path) -> None:
     readme = (gem / "README.md").read_text()
-    (code,) = re.findall(r"```ruby\n(.*?)```", readme, re.S)
+    # the first example, then the one of per-call options and raw responses, which continues it
+    (first, options) = re.findall(r"```ruby\n(.*?)```", readme, re.S)
     script = tmp_path / "readme.rb"
-    script.write_text(code)
+    script.write_text(first + options)
     env = {"OPENAI_API_KEY": "sk-readme", "OPENAI_BASE_URL": mock_server.url}
     result = ruby("-w", "-I", str(gem / "lib"), str(script), env=env)
     lines = succeeded(result).splitlines()
     assert result.stderr == ""
-    assert lines[0].startswith("#<OpenAI::GraderRunResponse") and lines[1:] == ["0.0", "true", "true"]
-    assert [r["headers"]["authorization"] for r in mock_server.requests] == ["Bearer sk-readme"] * 2
+    assert lines[0].startswith("#<OpenAI::GraderRunResponse") and lines[1:4] == ["0.0", "true", "true"]
+    assert lines[4:7] == ["200", "req_mock_4", "application/json"]
+    assert lines[7].startswith("#<OpenAI::StringCheckGrader ")
+    requests = mock_server.requests
+    assert [r["headers"]["authorization"] for r in requests] == ["Bearer sk-readme"] * 4
+    assert requests[2]["path"].endswith("/validate?dry_run=1") and requests[2]["headers"]["x-trace"] == "t-1"
+    assert requests[2]["json"]["metadata"] == {"team": "evals"}
 
 
 # ----------------------------------------------------------------------------- options and naming

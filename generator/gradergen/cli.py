@@ -18,9 +18,11 @@ from .engine import command as run_command
 from .engine.metrics import data_command
 from .engine.sandbox import command as image_command
 from .errors import GradergenError
+from .grading import command as grade_command
 from .languages import declared_options, languages
 from .options import Options
 from .resources import default_spec
+from .server import command as serve_command
 from .validation import command as validate_command
 
 if TYPE_CHECKING:
@@ -145,8 +147,10 @@ def build_parser() -> argparse.ArgumentParser:
     _generate_parser(sub)
     validate_command.add_commands(sub)
     run_command.add_commands(sub)
+    grade_command.add_commands(sub)
     data_command.add_commands(sub)
     image_command.add_commands(sub)
+    serve_command.add_commands(sub)
     sub.add_parser(
         "api",
         help="call the API (run or validate a grader)",
@@ -167,10 +171,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return validate_command.safely(args)
     if args.command in run_command.COMMANDS:
         return run_command.safely(args)
+    if args.command in grade_command.COMMANDS:
+        return grade_command.safely(args)
     if args.command in data_command.COMMANDS:
         return data_command.safely(args)
     if args.command in image_command.COMMANDS:
         return image_command.run(args)
+    if args.command in serve_command.COMMANDS:
+        return serve_command.safely(args)
     try:
         if args.command == "generate":
             return _run_generate(args)

@@ -24,7 +24,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..emit.literals import c_string, escaper, markdown_code, markdown_inline, u4_or_u8, visible
 from ..errors import GradergenError
 from ..ir.model import (
     IR,
@@ -46,6 +45,17 @@ from ..ir.model import (
     Union,
     Variant,
 )
+from ..literals import (
+    NUMBER_FILTERS,
+    c_string,
+    escaper,
+    go_bytes,
+    go_duration,
+    markdown_code,
+    markdown_inline,
+    u4_or_u8,
+    visible,
+)
 from ..options import Options
 from ..spectext import SpecText
 from .base import NamingTable, resource_chain, singular, words
@@ -61,7 +71,7 @@ INITIALISMS = frozenset(
 RUNTIME_NAMES = frozenset(
     # what the package's hand-written half declares at package level
     "Client NewClient DefaultClientOptions DefaultBaseURL DefaultMaxRetries DefaultRequestTimeout Error "
-    "Nullable Value Null Ptr String Int Float Bool".split()
+    "Nullable Value Null Ptr String Int Float Bool IdempotencyHeader RequestIDHeader".split()
 )
 
 MEMBER_NAMES = frozenset({"ExtraFields", "MarshalJSON", "UnmarshalJSON", "IsKnown", "IsZero", "String"})
@@ -349,6 +359,9 @@ class GoNaming(NamingTable):
             "md": markdown_inline,
             "md_code": markdown_code,
         }
+
+    def jinja_filters(self) -> dict[str, Callable[..., Any]]:
+        return {**NUMBER_FILTERS, "go_duration": go_duration, "go_bytes": go_bytes}
 
     def context(self, ir: IR, options: Options) -> dict[str, Any]:
         aliases = self.aliases(ir)

@@ -11,9 +11,8 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
-from ..emit.literals import c_string, escaper, markdown_code, markdown_inline, visible, xml_text
 from ..errors import GradergenError
 from ..ir.model import (
     IR,
@@ -34,6 +33,17 @@ from ..ir.model import (
     Union,
     Variant,
 )
+from ..literals import (
+    NUMBER_FILTERS,
+    bytes_literal,
+    c_string,
+    escaper,
+    java_duration,
+    markdown_code,
+    markdown_inline,
+    visible,
+    xml_text,
+)
 from ..options import Options
 from .base import NamingTable, camel, pascal, resource_chain, singular, words
 from .java_views import UNBOXED as _UNBOXED
@@ -53,11 +63,18 @@ MEMBER_NAMES = frozenset(
 )
 """Methods every generated class (or its builder) already has: a field of that name gets a suffix."""
 
-NESTED_CLASS_NAMES = frozenset({"Builder", "Known", "Visitor", "Serializer", "Deserializer"})
+NESTED_CLASS_NAMES = frozenset(
+    {"Builder", "Known", "Visitor", "Serializer", "Deserializer", "WithRawResponse"}
+)
 """Classes the templates declare inside models: an IR type nested there may not take these names."""
 
 JDK_AND_JACKSON = {
     "ArrayList": "java.util.ArrayList",
+    "CancellationException": "java.util.concurrent.CancellationException",
+    "CompletionException": "java.util.concurrent.CompletionException",
+    "ObjectNode": "com.fasterxml.jackson.databind.node.ObjectNode",
+    "URLEncoder": "java.net.URLEncoder",
+    "UUID": "java.util.UUID",
     "ByteArrayOutputStream": "java.io.ByteArrayOutputStream",
     "ByteBuffer": "java.nio.ByteBuffer",
     "Collections": "java.util.Collections",
@@ -124,7 +141,7 @@ RESERVED_TYPE_NAMES = frozenset(JDK_AND_JACKSON) | JAVA_LANG | NESTED_CLASS_NAME
 
 RUNTIME_CLASSES = {
     "core": ["JsonField", "ModelSupport", "ObjectMappers"],
-    "client": ["OpenAIClient"],
+    "client": ["OpenAIClient", "OpenAIClientAsync", "RequestOptions", "ApiResponse"],
     "errors": [
         "OpenAIException",
         "OpenAIServiceException",
@@ -132,31 +149,13 @@ RUNTIME_CLASSES = {
         "OpenAITimeoutException",
         "OpenAIInvalidDataException",
         "OpenAIResponseTooLargeException",
-        "BadRequestException",
-        "UnauthorizedException",
-        "PermissionDeniedException",
-        "NotFoundException",
-        "ConflictException",
-        "UnprocessableEntityException",
-        "RateLimitException",
-        "InternalServerException",
     ],
 }
-"""The hand-written runtime's public classes, by package under the root."""
+"""The hand-written runtime's public classes, by package under the root; the class of each error
+status comes from the IR's client policy (`ir.client.all_errors`) and goes to "errors" too."""
 RUNTIME_CLASS_NAMES = frozenset(
     [*(c for classes in RUNTIME_CLASSES.values() for c in classes), "HttpTransport", "OpenAIClient"]
 )
-
-STATUS_EXCEPTIONS = [
-    (400, "BadRequestException", "The request, or the grader in it, is invalid."),
-    (401, "UnauthorizedException", "The API key is missing or wrong."),
-    (403, "PermissionDeniedException", "The API key may not use this endpoint."),
-    (404, "NotFoundException", "The endpoint does not exist."),
-    (409, "ConflictException", "The request conflicts with another one; it is retried."),
-    (422, "UnprocessableEntityException", "The request is well-formed but cannot be processed."),
-    (429, "RateLimitException", "Too many requests; it is retried."),
-]
-"""The exception class of each status with its own; every 5XX is an InternalServerException."""
 
 MODELS_PACKAGE = "models.graders.gradermodels"
 """Where the documented Java SDK keeps the graders and their parts (shared by several operations)."""
@@ -293,6 +292,10 @@ class JavaNaming(NamingTable):
     reserved = KEYWORDS | MEMBER_NAMES
     nests_types = True
     fold_case_types = True  # a class is a file, or a file of its own once compiled (Outer$Inner.class)
+    error_class_suffix = "Exception"
+    error_class_renames: ClassVar[dict[str, str]] = {"authentication": "UnauthorizedException"}
+    """The official Java SDK's name for 401, which Java users know."""
+    runtime_error_classes = RUNTIME_CLASS_NAMES | RESERVED_TYPE_NAMES
 
     # ------------------------------------------------------------------ names
     def type_scope(self, t: NamedType, ir: IR) -> str:
@@ -307,7 +310,7 @@ class JavaNaming(NamingTable):
     def reserved_type_names(self, scope: str, ir: IR) -> frozenset[str]:
         """A spec type may not shadow a class the code names by its simple name; a nested one may not
         take the name of a class the templates nest beside it, nor of a class enclosing it."""
-        names = RESERVED_TYPE_NAMES | RUNTIME_CLASS_NAMES
+        names = RESERVED_TYPE_NAMES | RUNTIME_CLASS_NAMES | {e.names[self.lang] for e in ir.client.all_errors}
         owner = ir.types.get(scope) if scope else None
         while owner is not None:
             names |= {owner.names[self.lang]}
@@ -349,6 +352,14 @@ class JavaNaming(NamingTable):
     def resource_name(self, r: Resource) -> str:
         return pascal("_".join(r.path)) + "Service"
 
+    def claim_extras(self, ir: IR, claim: Callable[[str, str, str], str]) -> None:
+        """Each resource's class in the async client: FineTuningService beside FineTuningServiceAsync."""
+        for r in ir.all_resources():
+            pointer = next(op for node in r.walk() for op in node.operations).pointer + "/x-sdk-resource"
+            r.names[self.lang + ".async"] = claim(
+                self.resource_scope(r), r.names[self.lang] + "Async", pointer
+            )
+
     def resource_attr_name(self, r: Resource) -> str:
         return _identifier(camel(r.segment))
 
@@ -388,9 +399,7 @@ class JavaNaming(NamingTable):
             return f"{pad}/**\n{pad} * {text}\n{pad} */"
         out = [pad + "/**"]
         for line in text.splitlines() or [""]:
-            wrapped = wrap(
-                line, width=width - indent - 3, break_long_words=False, break_on_hyphens=False
-            )
+            wrapped = wrap(line, width=width - indent - 3, break_long_words=False, break_on_hyphens=False)
             out.extend(f"{pad} * {w}" for w in wrapped or [""])
         out.append(pad + " */")
         return "\n".join(out)
@@ -414,6 +423,9 @@ class JavaNaming(NamingTable):
 
     def jinja_filters(self) -> dict[str, Callable[..., Any]]:
         return {
+            **NUMBER_FILTERS,
+            "java_duration": java_duration,
+            "java_bytes": lambda n: bytes_literal(n, "L"),
             "javadoc": self.javadoc,
             "pascal": pascal,
             "camel": camel,
@@ -705,6 +717,8 @@ class JavaContext:
         names = dict(JDK_AND_JACKSON)
         for sub, classes in RUNTIME_CLASSES.items():
             names.update({c: f"{self.root}.{sub}.{c}" for c in classes})
+        for e in self.ir.client.all_errors:
+            names[e.names[self.lang]] = f"{self.root}.errors.{e.names[self.lang]}"
         for t in self.ir.types.values():
             if self.is_file(t):
                 names[t.names[self.lang]] = self.qualified(t)
@@ -715,7 +729,6 @@ class JavaContext:
         return {
             **helpers,
             "root_package": self.root,
-            "status_exceptions": STATUS_EXCEPTIONS,
             "artifact_id": "openai-graders",
         }
 

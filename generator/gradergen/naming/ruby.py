@@ -9,7 +9,6 @@ import textwrap
 from collections.abc import Callable
 from typing import Any
 
-from ..emit.literals import c_string, escaper, markdown_inline, visible
 from ..errors import SpecError
 from ..ir.model import (
     IR,
@@ -28,6 +27,7 @@ from ..ir.model import (
     TypeRef,
     Union,
 )
+from ..literals import NUMBER_FILTERS, bytes_literal, c_string, escaper, markdown_inline, visible
 from ..options import Options
 from .base import Namespace, NamingTable, pascal, snake
 
@@ -52,7 +52,9 @@ SHADOWED_METHODS = frozenset(
     "pretty_print to_h to_json".split()
 )
 
-RUNTIME_CONSTANTS = frozenset({"Client", "Errors", "Internal", "Resources", "VERSION", "Version"})
+RUNTIME_CONSTANTS = frozenset(
+    {"Client", "Errors", "Internal", "RawResponse", "Resources", "VERSION", "Version"}
+)
 """Constants the gem defines beside the models: a top-level type of one of these names is renamed."""
 
 CORE_CONSTANTS = frozenset(
@@ -61,7 +63,7 @@ CORE_CONSTANTS = frozenset(
 )
 """Core classes the generated code names unqualified: a type must not hide them in its module."""
 
-RUNTIME_FILES = frozenset({"client", "errors", "internal", "resources", "version"})
+RUNTIME_FILES = frozenset({"client", "errors", "internal", "raw_response", "resources", "version"})
 """The gem's own files beside the models (lib/<gem>/<name>.rb)."""
 
 
@@ -146,6 +148,10 @@ def require_path(module: str) -> str:
 
 class RubyNaming(NamingTable):
     lang = "ruby"
+    runtime_error_classes = frozenset(
+        """Error APIError APIConnectionError APITimeoutError APIResponseValidationError
+        APIResponseTooLargeError APIStatusError STATUS_CLASSES""".split()
+    )
     reserved = KEYWORDS | SHADOWED_METHODS
     nests_types = True
 
@@ -167,6 +173,15 @@ class RubyNaming(NamingTable):
                 name = snake(t.names[self.lang])
                 if files.claim(name, t.pointer, suffix=_no_rename) != name:
                     raise SpecError(t.pointer, f"ruby: the file name {name}.rb is the runtime's")
+        for op in ir.operations:
+            request = ir.get(op.request)
+            assert isinstance(request, Struct)
+            for f in request.value_fields:
+                if f.names[self.lang] == "request_options":
+                    raise SpecError(
+                        f.pointer,
+                        "ruby: request_options is the keyword of every call's options; rename the property",
+                    )
 
     def type_name(self, t: NamedType, ir: IR) -> str:
         name = t.local_name if _CONSTANT.match(t.local_name) else pascal(t.local_name)
@@ -211,7 +226,7 @@ class RubyNaming(NamingTable):
         }
 
     def jinja_filters(self) -> dict[str, Callable[..., Any]]:
-        return {"snake": snake}
+        return {"snake": snake, **NUMBER_FILTERS, "bytes_literal": bytes_literal}
 
     def context(self, ir: IR, options: Options) -> dict[str, Any]:
         b = self.bindings(ir, options)
@@ -463,7 +478,8 @@ class _Bindings:
         return _parameters([*(self.rbs_keyword(f) for f in t.fields), "**untyped"])
 
     def rbs_operation(self, request: Struct) -> str:
-        return _parameters([self.rbs_keyword(f) for f in request.value_fields])
+        options = "?request_options: " + self.module + "::Client::request_options"
+        return _parameters([*(self.rbs_keyword(f) for f in request.value_fields), options])
 
 
 _OPENER = re.compile(r"^\s*(class|module) ")
