@@ -13,11 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..ir.model import ArrayOf, Field, MapOf, NamedType, Struct, Union, Variant
-from .base import singular
+from gradergen.ir.model import ArrayOf, Field, MapOf, NamedType, Struct, Union, Variant
+from gradergen.naming.base import singular
 
 if TYPE_CHECKING:
-    from .java import JavaContext
+    from printer import JavaContext  # beside this file
 
 
 UNBOXED = {"Long": "long", "Double": "double", "Boolean": "boolean"}
