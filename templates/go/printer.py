@@ -131,6 +131,8 @@ class GoPrinter:
     def field_type(self, f: Field, owner: Struct) -> str:
         expr = self.union_aliases.get((owner.name, f.wire_name)) or self.type_expr(f.type)
         presence = f.presence
+        if f.null_member:  # the union holds the null itself (its Null member): the field needs none
+            presence = "required" if f.required else "optional"
         if presence == "required":
             return expr
         if presence == "required_nullable":
@@ -187,6 +189,7 @@ def context(ir: IR, table: NamingTable, options: Options) -> dict[str, Any]:
         "member": lambda union, key: _member(ir, union, key, lang),
         "union_alias": lambda struct, wire: printer.union_aliases[(struct, wire)],
         "accessor": lambda op: ".".join(resource_chain(ir, _resource_of(ir, op), lang)),
+        "closed_enums": any(isinstance(t, Enum) and not t.accepts_unknown for t in ir.types.values()),
         "uses_json": lambda group: any(
             isinstance(t, Union) or (isinstance(t, Struct) and t.keeps_unknown_fields)
             for t in ir.types.values()

@@ -17,7 +17,6 @@ from gradergen.ir.model import (
     Alias,
     AnyJson,
     ArrayOf,
-    Field,
     MapOf,
     Named,
     NamedType,
@@ -320,12 +319,7 @@ class JavaContext:
         t = self.ir.types.get(ref.name) if isinstance(ref, Named) else None
         return t if isinstance(t, Union) else None
 
-    # ------------------------------------------------------------------ fields
-    def nullable(self, f: Field) -> bool:
-        """A field may hold null when it says so or when the union it holds lists null as a member."""
-        union = self.union_of(f.type)
-        return f.nullable or (union is not None and union.nullable)
-
+    # ------------------------------------------------------------------ values
     def copy(self, ref: TypeRef, expr: str) -> str:
         """An immutable copy of a collection value (a no-op for the rest)."""
         ref = self.resolved(ref)
@@ -489,5 +483,6 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "camel": camel,
     "singular": singular,
     "upper_first": _VIEWS.upper_first,
+    "lower_first": lambda text: text[:1].lower() + text[1:],
     "article": _VIEWS.article,
 }

@@ -120,9 +120,8 @@ class _Bindings:
         return f"{self.module}::Internal::Unknown"
 
     def nullable(self, f: Field) -> bool:
-        """Whether nil is a value of the field (sent as null): the field says so, or its union does."""
-        target = self.ir.types.get(f.type.name) if isinstance(f.type, Named) else None
-        return f.nullable or (isinstance(target, Union) and target.nullable)
+        """Whether nil is a value of the field (sent as null), as the IR's presence says."""
+        return f.presence.endswith("nullable")
 
     def field_declaration(self, f: Field) -> str:
         name = f.names[self.lang]
@@ -239,8 +238,7 @@ class _Bindings:
                 return self.full(t)
             if isinstance(t, Union):
                 kinds = [self.yard_type(v.type) for v in t.variants]
-                if any(v.tag for v in t.variants):
-                    kinds.append(f"{self.full(t)}::{UNKNOWN_VARIANT}")
+                kinds.append(f"{self.full(t)}::{t.fallback_names[self.lang]}")
                 return ", ".join([*kinds, "nil"] if t.nullable else kinds)
             if isinstance(t, Alias):
                 return self.yard_type(t.target, nested)

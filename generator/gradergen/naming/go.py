@@ -149,6 +149,10 @@ class GoNaming(NamingTable):
             return "Of" + _PRIMITIVE_VARIANTS[ref.name]
         return "Of" + go_pascal(v.json_kind)
 
+    def fallback_name(self, u: Union, ir: IR) -> str:
+        """The union struct's field that holds a value no member reads (members are Of…)."""
+        return "Unknown"
+
     def operation_name(self, op: Operation) -> str:
         return go_pascal(op.name)
 

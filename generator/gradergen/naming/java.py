@@ -70,6 +70,7 @@ JDK_AND_JACKSON = {
     "JsonDeserialize": "com.fasterxml.jackson.databind.annotation.JsonDeserialize",
     "JsonFactory": "com.fasterxml.jackson.core.JsonFactory",
     "JsonGenerator": "com.fasterxml.jackson.core.JsonGenerator",
+    "JsonIgnoreProperties": "com.fasterxml.jackson.annotation.JsonIgnoreProperties",
     "JsonInclude": "com.fasterxml.jackson.annotation.JsonInclude",
     "JsonMappingException": "com.fasterxml.jackson.databind.JsonMappingException",
     "JsonMapper": "com.fasterxml.jackson.databind.json.JsonMapper",
@@ -220,6 +221,10 @@ class JavaNaming(NamingTable):
         else:
             name = _VARIANT_KIND_NAMES[v.json_kind]
         return "UnknownMember" if name == "Unknown" else _identifier(name)
+
+    def fallback_name(self, u: Union, ir: IR) -> str:
+        """ofUnknown, isUnknown, unknown(), visitUnknown: a member named Unknown is UnknownMember."""
+        return "Unknown"
 
     def operation_name(self, op: Operation) -> str:
         return _identifier(camel(op.name))

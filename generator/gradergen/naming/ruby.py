@@ -19,6 +19,7 @@ from ..ir.model import (
     NamedType,
     Resource,
     Struct,
+    Union,
 )
 from .base import Namespace, NamingTable, pascal, snake
 
@@ -167,6 +168,10 @@ class RubyNaming(NamingTable):
     def enum_value_name(self, v: EnumValue, e: Enum) -> str:
         name = re.sub(r"[^A-Za-z0-9]+", "_", v.wire).strip("_").upper() or "EMPTY"
         return "V" + name if name[0].isdigit() else name
+
+    def fallback_name(self, u: Union, ir: IR) -> str:
+        """The class nested in every union (no type nested there may take its name)."""
+        return UNKNOWN_VARIANT
 
     def resource_name(self, r: Resource) -> str:
         return pascal(r.segment)
