@@ -19,6 +19,12 @@ from typing import Any
 import pytest
 import yaml
 
+from gradergen.generate import load_ir
+from gradergen.ir.model import Union
+from gradergen.naming.base import apply_naming
+from gradergen.naming.go import TABLE as GO_NAMES
+
+import forward_cases
 from fault_server import FaultServer
 from harness import (
     FIXTURES,
@@ -379,3 +385,47 @@ def test_the_go_suite_is_gofmt_clean(go: str) -> None:
 def test_the_go_suite_is_vet_clean(go: str, go_suite: Path) -> None:
     result = go_run([go, "vet", "."], cwd=go_suite.parent)
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+
+
+# --------------------------------------------------------------------------- forward compatibility (the IR's)
+FORWARD_IR = load_ir(SPEC)
+apply_naming(FORWARD_IR, GO_NAMES)
+FORWARD_CASES = forward_cases.cases(FORWARD_IR)
+
+
+@pytest.fixture(scope="session")
+def forward_results(
+    go: str, documented_module: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
+    """Every case of tests/forward_cases.py, parsed and written back by tests/go/irforward in one run;
+    types.go beside it maps each IR type to its Go name."""
+    root = consumer_module(
+        tmp_path_factory.mktemp("go-forward") / "irforward", "gradergen.test/irforward", documented_module
+    )
+    shutil.copy(GO_DIR / "irforward" / "main.go", root / "main.go")
+    entries = "".join(
+        f"\t{json.dumps(t.name)}: func() any {{ return new(openai.{t.names['go']}) }},\n"
+        for t in FORWARD_IR.types.values()
+        if t.kind in ("struct", "enum", "union")
+    )
+    (root / "types.go").write_text(
+        f'package main\n\nimport "{DOCUMENTED_MODULE}"\n\n'
+        "// types makes a value of each IR type, by its IR name.\n"
+        f"var types = map[string]func() any{{\n{entries}}}\n"
+    )
+    must(go_run([go, "build", "-o", str(root / "irforward"), "."], cwd=root), "go build tests/go/irforward")
+    cases = []
+    for case in FORWARD_CASES:
+        t = FORWARD_IR.types[case.type]
+        fallback = t.fallback_names["go"] if isinstance(t, Union) else ""
+        cases.append(case.as_json({"type": case.type, "fallback": fallback}))
+    (root / "cases.json").write_text(json.dumps(cases))
+    must(go_run([str(root / "irforward"), str(root / "cases.json"), str(root / "results.json")]), "irforward")
+    results: dict[str, Any] = json.loads((root / "results.json").read_text())
+    return results
+
+
+@pytest.mark.parametrize("case", FORWARD_CASES, ids=lambda c: c.id)
+def test_what_a_newer_api_sends_is_kept(case: forward_cases.Case, forward_results: dict[str, Any]) -> None:
+    """Every union's fallback, every open enum and every struct's ExtraFields, case by case."""
+    forward_cases.check(FORWARD_IR, case, forward_results.get(case.id), "go")

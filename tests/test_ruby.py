@@ -5,6 +5,7 @@ documented Ruby examples run against the mock API."""
 from __future__ import annotations
 
 import copy
+import json
 import os
 import re
 import subprocess
@@ -16,10 +17,11 @@ import yaml
 
 from gradergen.generate import load_ir
 from gradergen.ir.build import build_ir
-from gradergen.ir.model import IR
+from gradergen.ir.model import IR, Union
 from gradergen.naming.base import apply_naming
 from gradergen.naming.ruby import TABLE, require_path, ruby_string, ruby_symbol
 
+import forward_cases
 from fault_server import FaultServer
 from harness import FIXTURES, ROOT, SPEC, gradergen, json_equal, load_fixture, require_tool
 from mock_server import MockServer
@@ -308,3 +310,49 @@ def _ir_of(spec: dict[str, Any]) -> IR:
     ir = build_ir(copy.deepcopy(spec))
     apply_naming(ir, TABLE)
     return ir
+
+
+# ----------------------------------------------------------------------------- forward compatibility (IR)
+def _ruby_constant(ir: IR, name: str, module: str) -> str:
+    t, path = ir.types[name], []
+    while True:
+        path.append(t.names["ruby"])
+        if t.owner is None:
+            return "::".join([module, *reversed(path)])
+        t = ir.types[t.owner]
+
+
+FORWARD_IR = _ir_of(yaml.safe_load(SPEC.read_text()))
+FORWARD_CASES = forward_cases.cases(FORWARD_IR)
+
+
+@pytest.fixture(scope="session")
+def forward_results(gem: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Every case of tests/forward_cases.py, parsed and written back by the gem in one Ruby run."""
+    tmp = tmp_path_factory.mktemp("ruby-forward")
+    cases = []
+    for case in FORWARD_CASES:
+        t = FORWARD_IR.types[case.type]
+        names = {"constant": _ruby_constant(FORWARD_IR, case.type, "OpenAI")}
+        if isinstance(t, Union):
+            names["fallback"] = t.fallback_names["ruby"]
+        cases.append(case.as_json(names))
+    (tmp / "cases.json").write_text(json.dumps({"require": "openai", "module": "OpenAI", "cases": cases}))
+    succeeded(
+        ruby(
+            "-w",
+            "-I",
+            str(gem / "lib"),
+            str(RUBY_TESTS / "ir_forward_compat.rb"),
+            str(tmp / "cases.json"),
+            str(tmp / "results.json"),
+        )
+    )
+    results: dict[str, Any] = json.loads((tmp / "results.json").read_text())
+    return results
+
+
+@pytest.mark.parametrize("case", FORWARD_CASES, ids=lambda c: c.id)
+def test_what_a_newer_api_sends_is_kept(case: forward_cases.Case, forward_results: dict[str, Any]) -> None:
+    """Every union's fallback, every open enum and every struct's kept properties, case by case."""
+    forward_cases.check(FORWARD_IR, case, forward_results.get(case.id), "ruby")
