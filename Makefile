@@ -48,6 +48,7 @@ bench: system-packages $(READY) images
 	$(BIN)/python bench/bench_validate.py
 	$(BIN)/python bench/bench_text_similarity.py
 	$(BIN)/python bench/bench_python_graders.py
+	$(BIN)/python bench/bench_server_abuse.py
 
 clean-venv:
 	rm -rf $(VENV)

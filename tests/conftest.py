@@ -3,6 +3,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,3 +39,41 @@ def fault_server(fault_server_session: FaultServer) -> Iterator[FaultServer]:
     """The misbehaving server of the failure tests, its hit counts cleared for each test."""
     fault_server_session.reset()
     yield fault_server_session
+
+
+# ------------------------------------------------------------------ `gradergen serve`, for every client
+SERVER_API_KEY = "sk-gradergen-server-tests"
+
+
+@pytest.fixture(scope="session")
+def fake_models() -> Iterator[Any]:
+    """The models behind the server's model graders: judge-score answers 0.8, judge-label 'good',
+    and for the 002 curl bodies gpt-5-mini 1.0 and gpt-audio 0.9."""
+    from fake_openai import FakeOpenAI, label, score
+
+    with FakeOpenAI() as fake:
+        fake.always(score(0.8), model="judge-score")
+        fake.always(label("good"), model="judge-label")
+        fake.always(score(1.0), model="gpt-5-mini")
+        fake.always(score(0.9), model="gpt-audio")
+        yield fake
+
+
+def server_config(fake_models: Any, **python: Any) -> dict[str, dict[str, Any]]:
+    return {
+        "models": {"base_url": fake_models.url, "api_key_env": "GRADERGEN_TESTS_NO_KEY", "max_retries": 0,
+                   "timeout": 20},
+        "embeddings": {"base_url": fake_models.url, "api_key_env": "GRADERGEN_TESTS_NO_KEY"},
+        "python": {"timeout": 10, "memory_mb": 512, "workers": 2, **python},
+    }  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def graders_server(fake_models: Any) -> Iterator[Any]:
+    """`gradergen serve` on 127.0.0.1 (a free port) with the bearer key SERVER_API_KEY; its `url` is
+    the base URL an SDK takes (http://127.0.0.1:PORT/v1). Python graders run in the real sandbox
+    (10 s limit); model graders are answered by `fake_models`."""
+    from graders_server import GradersServer
+
+    with GradersServer(server_config(fake_models), api_key=SERVER_API_KEY) as server:
+        yield server

@@ -112,6 +112,7 @@ class FakeOpenAI:
         self._queue: deque[Answer] = deque()
         self._by_model: dict[str, deque[Answer]] = {}
         self._always: Answer | None = None
+        self._always_by_model: dict[str, Answer] = {}
         self._embeddings: dict[str, list[float]] = {}
         self.requests: list[Recorded] = []
         self.in_flight = 0
@@ -130,10 +131,16 @@ class FakeOpenAI:
             queue = self._queue if model is None else self._by_model.setdefault(model, deque())
             queue.extend(answers)
 
-    def always(self, answer: Answer | None) -> None:
-        """The answer to every chat request that has nothing queued for it (None: stop)."""
+    def always(self, answer: Answer | None, model: str | None = None) -> None:
+        """The answer to every chat request (of `model` only, when given) that has nothing queued for
+        it (None: stop)."""
         with self._lock:
-            self._always = answer
+            if model is None:
+                self._always = answer
+            elif answer is None:
+                self._always_by_model.pop(model, None)
+            else:
+                self._always_by_model[model] = answer
 
     def embedding(self, text: str, vector: Sequence[float]) -> None:
         with self._lock:
@@ -144,6 +151,7 @@ class FakeOpenAI:
             self._queue.clear()
             self._by_model.clear()
             self._always = None
+            self._always_by_model.clear()
             self._embeddings.clear()
             self.requests.clear()
             self.in_flight = self.peak_in_flight = 0
@@ -206,6 +214,8 @@ class FakeOpenAI:
                 return queue.popleft()
             if self._queue:
                 return self._queue.popleft()
+            if model in self._always_by_model:
+                return self._always_by_model[model]
             if self._always is not None:
                 return self._always
         return error(500, f"fake: no answer scripted for model {model!r}")

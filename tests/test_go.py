@@ -25,6 +25,7 @@ from gradergen.naming.base import apply_naming
 from gradergen.naming.go import TABLE as GO_NAMES
 
 import forward_cases
+from conftest import SERVER_API_KEY
 from fault_server import FaultServer
 from harness import (
     FIXTURES,
@@ -89,6 +90,8 @@ GO_TESTS = [
     "TestAStringOf25MBParses",
     "TestAHugeRetryAfterIsCapped",
     "TestAnHTMLErrorPageIsABadRequest",
+    "TestServerRunsAndValidatesEveryGraderType",
+    "TestServerRefusesAnInvalidGrader",
 ]
 """Every test function in tests/go; test_the_go_suite_is_listed_here keeps the list complete."""
 
@@ -298,11 +301,16 @@ def test_the_go_suite_is_listed_here(go_suite: Path) -> None:
 
 
 @pytest.mark.parametrize("name", GO_TESTS)
-def test_go(name: str, go_suite: Path, mock_server: MockServer, fault_server: FaultServer) -> None:
+def test_go(name: str, go_suite: Path, mock_server: MockServer, fault_server: FaultServer,
+            request: pytest.FixtureRequest) -> None:
     # -test.timeout: a client that hangs on the fault server fails its test instead of the session
     command = [str(go_suite), "-test.run", f"^{name}$", "-test.count=1", "-test.v", "-test.timeout=90s"]
-    result = go_run(command,
-                    MOCK_URL=mock_server.url, FAULT_URL=fault_server.url, GRADERGEN_FIXTURES=str(FIXTURES))
+    server: dict[str, str] = {}
+    if name.startswith("TestServer"):  # the real `gradergen serve`, started only for these
+        graders_server = request.getfixturevalue("graders_server")
+        server = {"SERVER_URL": graders_server.url, "SERVER_API_KEY": SERVER_API_KEY}
+    result = go_run(command, MOCK_URL=mock_server.url, FAULT_URL=fault_server.url,
+                    GRADERGEN_FIXTURES=str(FIXTURES), **server)
     must(result, name)
     assert f"--- PASS: {name} " in result.stdout
 

@@ -4,8 +4,8 @@ A session fixture generates the bindings twice into a temporary directory (with 
 the documented package, and from a hostile copy of the spec), writes the documented Java examples there
 with only the client construction adapted, and runs one Maven reactor: the generated projects, built by
 their own pom.xml (-Xlint:all -Werror), and tests/java, a JUnit 5 suite that depends on the first. The
-JUnit suite drives the shared mock server through MOCK_URL. Each JUnit test method is one pytest test here,
-judged from Surefire's XML reports.
+JUnit suite drives the shared mock server through MOCK_URL, and ServerTest the real `gradergen serve`
+through SERVER_URL. Each JUnit test method is one pytest test here, judged from Surefire's XML reports.
 """
 
 from __future__ import annotations
@@ -33,7 +33,9 @@ from gradergen.naming.java import TABLE as JAVA_NAMES
 from gradergen.options import Options
 
 import forward_cases
+from conftest import SERVER_API_KEY
 from fault_server import FaultServer
+from graders_server import GradersServer
 from harness import FIXTURES, ROOT, SPEC, fixture_index, gradergen, require_tool
 from mock_server import MockServer
 
@@ -181,6 +183,7 @@ def maven(
     tmp_path_factory: pytest.TempPathFactory,
     mock_server_session: MockServer,
     fault_server_session: FaultServer,
+    graders_server: GradersServer,
 ) -> Iterator[MavenRun]:
     mvn = require_tool("mvn")
     require_tool("java")
@@ -223,6 +226,8 @@ def maven(
         "FAULT_URL": fault_server_session.url,
         "OPENAI_BASE_URL": mock_server_session.url,
         "OPENAI_API_KEY": "sk-mock-java",
+        "SERVER_URL": graders_server.url,  # ServerTest: the real `gradergen serve`
+        "SERVER_API_KEY": SERVER_API_KEY,
     }
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1200)
     output = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout + result.stderr)  # Maven colours even with -B
@@ -309,6 +314,7 @@ def test_junit_suite_is_collected() -> None:
         "FixtureRoundTripTest",
         "ForwardCompatibilityTest",
         "IrForwardCompatTest",
+        "ServerTest",
     }
     assert len(junit_tests()) >= 50
 

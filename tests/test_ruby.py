@@ -22,6 +22,7 @@ from gradergen.naming.base import apply_naming
 from gradergen.naming.ruby import TABLE, require_path, ruby_string, ruby_symbol
 
 import forward_cases
+from conftest import SERVER_API_KEY
 from fault_server import FaultServer
 from harness import FIXTURES, ROOT, SPEC, gradergen, json_equal, load_fixture, require_tool
 from mock_server import MockServer
@@ -152,8 +153,13 @@ def test_rbs_signatures_match_what_the_code_takes_and_returns(
 
 # ----------------------------------------------------------------------------- minitest suites
 @pytest.mark.parametrize("suite", sorted(p.name for p in RUBY_TESTS.glob("*_test.rb")))
-def test_minitest_suite(suite: str, gem: Path, mock_server: MockServer, fault_server: FaultServer) -> None:
+def test_minitest_suite(
+    suite: str, gem: Path, mock_server: MockServer, fault_server: FaultServer, request: pytest.FixtureRequest
+) -> None:
     env = suite_env(gem, mock_server, fault_server)
+    if suite == "server_test.rb":  # against the real `gradergen serve`, started only for this one
+        server = request.getfixturevalue("graders_server")
+        env |= {"SERVER_URL": server.url, "SERVER_API_KEY": SERVER_API_KEY}
     result = ruby("-w", "-I", str(RUBY_TESTS), str(RUBY_TESTS / suite), env=env)
     output = succeeded(result)
     assert re.search(r"\d+ runs, \d+ assertions, 0 failures, 0 errors, 0 skips", output), output
@@ -167,6 +173,7 @@ def test_every_minitest_file_is_run() -> None:
         "fixtures_test.rb",
         "forward_compat_test.rb",
         "models_test.rb",
+        "server_test.rb",
     }
 
 

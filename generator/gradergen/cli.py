@@ -20,6 +20,7 @@ from .errors import GradergenError
 from .languages import declared_options, languages
 from .options import Options
 from .resources import default_spec
+from .server import command as serve_command
 from .validation import command as validate_command
 
 
@@ -116,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     run_command.add_commands(sub)
     data_command.add_commands(sub)
     image_command.add_commands(sub)
+    serve_command.add_commands(sub)
     sub.add_parser(
         "api",
         help="call the API (run or validate a grader)",
@@ -140,6 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return data_command.safely(args)
     if args.command in image_command.COMMANDS:
         return image_command.run(args)
+    if args.command in serve_command.COMMANDS:
+        return serve_command.safely(args)
     try:
         if args.command == "generate":
             return _run_generate(args)

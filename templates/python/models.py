@@ -1,15 +1,19 @@
-"""Python models are written by datamodel-code-generator, from the IR printed back as JSON Schema."""
+"""Python models: datamodel-code-generator writes them from the IR printed back as JSON Schema, and every
+union is printed again here from the IR's dispatch (`Union.dispatch`): pydantic picks a member by the
+spec's rule, not by its own guess (smart mode tries each member in turn)."""
 
 from __future__ import annotations
 
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from gradergen.emit.jsonschema import SchemaPrinter, lenient_unions, response_only_types
 from gradergen.errors import GradergenError
-from gradergen.ir.model import IR, Struct
+from gradergen.ir.model import IR, Named, Struct, Union, Variant
 from gradergen.naming.base import NamingTable
+from gradergen.naming.python import python_string
 from gradergen.options import Options
 from gradergen.spectext import untaint
 
@@ -21,7 +25,8 @@ HEADER = (
 
 def python_models_input(ir: IR, lang: str) -> dict[str, Any]:
     """The spec as datamodel-code-generator should see it: Python names, and, where only responses
-    reach, room for unknown union members and enum values."""
+    reach, room for unknown union members and enum values. Its unions are printed again afterwards
+    (`_print_unions`)."""
     printer = SchemaPrinter(ir, lang=lang)
     lenient = response_only_types(ir)
     schemas: dict[str, Any] = {}
@@ -87,7 +92,73 @@ def generate(ir: IR, table: NamingTable, options: Options) -> str:
             raise GradergenError(f"datamodel-code-generator failed on the spec: {exc}") from None
     if not isinstance(result, str):
         raise GradergenError("datamodel-code-generator returned several modules; expected one")
-    return result
+    return _print_unions(result, ir, table)
+
+
+def _print_unions(source: str, ir: IR, table: NamingTable) -> str:
+    """Each union alias datamodel-code-generator wrote, replaced by the IR's: its members tagged, and a
+    callable discriminator that applies `Union.dispatch`."""
+    unions = list(ir.of_kind(Union))
+    if not unions:
+        return source
+    for u in unions:
+        name = u.names[table.lang]
+        block = re.compile(rf"^{re.escape(name)} = TypeAliasType\((?:[^\n]*\)\n|\n.*?^\)\n)", re.M | re.S)
+        found = block.search(source)
+        if found is None:
+            raise GradergenError(f"{u.pointer}: datamodel-code-generator wrote no alias for union {name}")
+        source = source[: found.start()] + _union(u, ir, table) + source[found.end() :]
+    return _with_imports(source)
+
+
+def _member_tag(v: Variant) -> str:
+    """The pydantic tag of a member, which also names it in a validation error's location: a tagged
+    member's own tag (as with pydantic's `discriminator=`), else `json:` and the JSON kind it reads."""
+    return v.tag if v.tag is not None else f"json:{v.json_kind}"
+
+
+def _union(u: Union, ir: IR, table: NamingTable) -> str:
+    name, dispatch = u.names[table.lang], u.dispatch
+    members = [
+        f"Annotated[{table.type_expr(v.type, ir)}, Tag({python_string(_member_tag(v))})]" for v in u.variants
+    ]
+    by_kind = ", ".join(
+        f"{python_string(kind)}: {python_string(_member_tag(v))}" for kind, v in dispatch.by_kind.items()
+    )
+    classes = ", ".join(
+        f"{python_string(ir.types[v.type.name].names[table.lang])}: {python_string(_member_tag(v))}"
+        for v in u.variants
+        if isinstance(v.type, Named) and isinstance(ir.types[v.type.name], Struct)
+    )
+    tags = ", ".join(python_string(tag) for tag in dispatch.by_tag)
+    discriminator = (
+        f"dispatcher({python_string(dispatch.tag_name)}, {{{tags}}}, {{{by_kind}}}, {{{classes}}})"
+        if tags
+        else f"dispatcher({python_string(dispatch.tag_name)}, set(), {{{by_kind}}}, {{{classes}}})"
+    )
+    return (
+        f"{name} = TypeAliasType(\n    {python_string(name)},\n    Annotated[\n        "
+        + " | ".join(members)
+        + f",\n        Discriminator({discriminator}),\n    ]"
+        + (" | None" if dispatch.nullable else "")
+        + ",\n)\n"
+    )
+
+
+_PYDANTIC_IMPORT = re.compile(r"^from pydantic import ([^\n(]+)$", re.M)
+
+
+def _with_imports(source: str) -> str:
+    """The names the printed unions use, added to the module's imports."""
+    found = _PYDANTIC_IMPORT.search(source)
+    if found is None:
+        raise GradergenError("datamodel-code-generator's models do not import pydantic as expected")
+    names = sorted({*(n.strip() for n in found.group(1).split(",")), "Discriminator", "Tag"})
+    source = source[: found.start()] + "from pydantic import " + ", ".join(names) + source[found.end() :]
+    anchor = "from typing_extensions import TypeAliasType\n"
+    if anchor not in source:
+        raise GradergenError("datamodel-code-generator's models do not import TypeAliasType as expected")
+    return source.replace(anchor, anchor + "\nfrom ._unions import dispatcher\n", 1)
 
 
 def _same_name(name: str) -> str:

@@ -27,6 +27,14 @@ limits, the cache. From a TOML file (`gradergen.toml` in the working directory, 
     [cache]                       # model answers, so that grading again costs nothing
     enabled = true
     path = "~/.cache/gradergen/models.sqlite"
+
+    [server]                      # `gradergen serve`
+    max_body_mb = 16              # a larger request body is refused (413)
+    python_queue = 64             # python graders waiting beyond those running; more get 429
+    model_queue = 64              # model graders waiting beyond [models] concurrency; more get 429
+    deadline_slack = 10           # seconds a request may take beyond the python (or model) time limit
+    retry_after = 1               # seconds a 429 asks the client to wait
+    cache_mb = 64                 # compiled graders kept, by the size of their JSON
 """
 
 from __future__ import annotations
@@ -94,11 +102,22 @@ class Cache:
 
 
 @dataclass(frozen=True)
+class Server:
+    max_body_mb: int = 16
+    python_queue: int = 64
+    model_queue: int = 64
+    deadline_slack: float = 10.0
+    retry_after: int = 1
+    cache_mb: int = 64
+
+
+@dataclass(frozen=True)
 class EngineConfig:
     models: Models = field(default_factory=Models)
     embeddings: Embeddings = field(default_factory=Embeddings)
     python: Python = field(default_factory=Python)
     cache: Cache = field(default_factory=Cache)
+    server: Server = field(default_factory=Server)
 
     @classmethod
     def load(
@@ -170,6 +189,12 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "source_limit_kb": int,
     "enabled": bool,
     "path": str,
+    "max_body_mb": int,
+    "python_queue": int,
+    "model_queue": int,
+    "deadline_slack": (int, float),
+    "retry_after": int,
+    "cache_mb": int,
 }
 
 
@@ -186,9 +211,14 @@ def _apply(section: Any, values: Mapping[str, Any], where: str) -> Any:
             raise EngineError(f"{where}: timeout must be more than 0 seconds, found {value!r}")
         if key in ("max_retries",) and value < 0:
             raise EngineError(f"{where}: max_retries must be 0 or more, found {value!r}")
-        if key in ("concurrency", "memory_mb", "disk_mb", "processes", "cpus", "workers", "source_limit_kb"):
+        if key in (
+            "concurrency", "memory_mb", "disk_mb", "processes", "cpus", "workers", "source_limit_kb",
+            "max_body_mb", "retry_after",
+        ):  # fmt: skip
             if value < 1:
                 raise EngineError(f"{where}: {key} must be at least 1, found {value!r}")
+        if key in ("python_queue", "model_queue", "cache_mb", "deadline_slack") and value < 0:
+            raise EngineError(f"{where}: {key} must be 0 or more, found {value!r}")
         if key == "require_isolation" and value not in ISOLATION_LEVELS:
             raise EngineError(f"{where}: require_isolation must be one of {', '.join(ISOLATION_LEVELS)}")
         if key == "map":
@@ -196,7 +226,7 @@ def _apply(section: Any, values: Mapping[str, Any], where: str) -> Any:
             if bad:
                 raise EngineError(f"{where}: map: the model {bad[0]!r} must map to a model name")
             value = dict(value)
-        changes[key] = float(value) if key == "timeout" else value
+        changes[key] = float(value) if key in ("timeout", "deadline_slack") else value
     return replace(section, **changes)
 
 

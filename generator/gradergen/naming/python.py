@@ -83,7 +83,7 @@ PROTECTED_PREFIXES = ("model_dump", "model_validate")
 
 MODULE_NAMES = frozenset(
     """annotations Annotated Any Literal BaseModel ConfigDict Field RootModel TypeAliasType AwareDatetime
-    TYPE_CHECKING NOT_GIVEN""".split()
+    TYPE_CHECKING NOT_GIVEN Discriminator Tag dispatcher""".split()
 )
 """Names the generated modules import or define beside the models (models.py, _resources.py)."""
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 from typing_extensions import TypeAliasType
+
+from ._unions import dispatcher
 
 
 class ModelTokenUsage(BaseModel):
@@ -319,7 +321,19 @@ class UnknownGrader(BaseModel):
 
 
 GraderRunResponseMetadataTokenUsage = TypeAliasType(
-    "GraderRunResponseMetadataTokenUsage", int | ModelTokenUsage | None
+    "GraderRunResponseMetadataTokenUsage",
+    Annotated[
+        Annotated[int, Tag("json:integer")] | Annotated[ModelTokenUsage, Tag("json:object")],
+        Discriminator(
+            dispatcher(
+                "type",
+                set(),
+                {"integer": "json:integer", "object": "json:object"},
+                {"ModelTokenUsage": "json:object"},
+            )
+        ),
+    ]
+    | None,
 )
 """
 Tokens a model grader used: a total count, a usage breakdown, or null when no model was called.
@@ -590,7 +604,27 @@ class GraderRunResponse(BaseModel):
 
 
 GraderInputItem = TypeAliasType(
-    "GraderInputItem", TextInput | ResponseInputText | OutputText | InputImage | ResponseInputAudio
+    "GraderInputItem",
+    Annotated[
+        Annotated[TextInput, Tag("json:string")]
+        | Annotated[ResponseInputText, Tag("input_text")]
+        | Annotated[OutputText, Tag("output_text")]
+        | Annotated[InputImage, Tag("input_image")]
+        | Annotated[ResponseInputAudio, Tag("input_audio")],
+        Discriminator(
+            dispatcher(
+                "type",
+                {"input_text", "output_text", "input_image", "input_audio"},
+                {"string": "json:string"},
+                {
+                    "ResponseInputText": "input_text",
+                    "OutputText": "output_text",
+                    "InputImage": "input_image",
+                    "ResponseInputAudio": "input_audio",
+                },
+            )
+        ),
+    ],
 )
 """
 One input of a list: a text string, input text, output text, input image or input audio.
@@ -605,7 +639,27 @@ A list of inputs, each of which may be either an input text, output text, input 
 
 EvalItemContent = TypeAliasType(
     "EvalItemContent",
-    TextInput | ResponseInputText | OutputText | InputImage | ResponseInputAudio | GraderInputs,
+    Annotated[
+        Annotated[TextInput, Tag("json:string")]
+        | Annotated[ResponseInputText, Tag("input_text")]
+        | Annotated[OutputText, Tag("output_text")]
+        | Annotated[InputImage, Tag("input_image")]
+        | Annotated[ResponseInputAudio, Tag("input_audio")]
+        | Annotated[GraderInputs, Tag("json:array")],
+        Discriminator(
+            dispatcher(
+                "type",
+                {"input_text", "output_text", "input_image", "input_audio"},
+                {"string": "json:string", "array": "json:array"},
+                {
+                    "ResponseInputText": "input_text",
+                    "OutputText": "output_text",
+                    "InputImage": "input_image",
+                    "ResponseInputAudio": "input_audio",
+                },
+            )
+        ),
+    ],
 )
 """
 Inputs to the model - can contain template strings. Supports text, output text, input images, and input audio, either as a single item or an array of items.
@@ -708,12 +762,25 @@ class LabelModelGrader(BaseModel):
 SubGrader = TypeAliasType(
     "SubGrader",
     Annotated[
-        StringCheckGrader
-        | TextSimilarityGrader
-        | PythonGrader
-        | ScoreModelGrader
-        | LabelModelGrader,
-        Field(discriminator="type"),
+        Annotated[StringCheckGrader, Tag("string_check")]
+        | Annotated[TextSimilarityGrader, Tag("text_similarity")]
+        | Annotated[PythonGrader, Tag("python")]
+        | Annotated[ScoreModelGrader, Tag("score_model")]
+        | Annotated[LabelModelGrader, Tag("label_model")],
+        Discriminator(
+            dispatcher(
+                "type",
+                {"string_check", "text_similarity", "python", "score_model", "label_model"},
+                {},
+                {
+                    "StringCheckGrader": "string_check",
+                    "TextSimilarityGrader": "text_similarity",
+                    "PythonGrader": "python",
+                    "ScoreModelGrader": "score_model",
+                    "LabelModelGrader": "label_model",
+                },
+            )
+        ),
     ],
 )
 """
@@ -751,8 +818,25 @@ class MultiGrader(BaseModel):
 Grader = TypeAliasType(
     "Grader",
     Annotated[
-        StringCheckGrader | TextSimilarityGrader | PythonGrader | ScoreModelGrader | MultiGrader,
-        Field(discriminator="type"),
+        Annotated[StringCheckGrader, Tag("string_check")]
+        | Annotated[TextSimilarityGrader, Tag("text_similarity")]
+        | Annotated[PythonGrader, Tag("python")]
+        | Annotated[ScoreModelGrader, Tag("score_model")]
+        | Annotated[MultiGrader, Tag("multi")],
+        Discriminator(
+            dispatcher(
+                "type",
+                {"string_check", "text_similarity", "python", "score_model", "multi"},
+                {},
+                {
+                    "StringCheckGrader": "string_check",
+                    "TextSimilarityGrader": "text_similarity",
+                    "PythonGrader": "python",
+                    "ScoreModelGrader": "score_model",
+                    "MultiGrader": "multi",
+                },
+            )
+        ),
     ],
 )
 """

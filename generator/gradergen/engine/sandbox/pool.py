@@ -77,6 +77,9 @@ class Waiter:
     notify: Callable[[list[PythonResult | None]], None] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
     """The dispatcher and the submitting thread (a sample that cannot be sent) both complete calls."""
+    cancelled: bool = False
+    """Nobody waits for these results any more (an `arun` was cancelled): the calls that have not run
+    are dropped, and the worker running one of them is ended."""
 
     def complete(self, index: int, result: PythonResult) -> None:
         with self.lock:
@@ -165,6 +168,7 @@ class SandboxPool:
         os.set_blocking(self._wake_w, False)
         self._pid = os.getpid()
         self._closed = False
+        self._cancellations = False
         self._thread: threading.Thread | None = None
         _POOLS.add(self)
 
@@ -196,7 +200,11 @@ class SandboxPool:
 
         waiter = Waiter([None], 1, notify=notify)
         self._submit(source, [(sample, item)], image, waiter)
-        return await future
+        try:
+            return await future
+        except asyncio.CancelledError:  # a deadline, or a client that went away: free the sandbox
+            self._cancel(waiter)
+            raise
 
     def close(self) -> None:
         with self._lock:
@@ -286,6 +294,12 @@ class SandboxPool:
                 self._thread.start()
         self._wake()
 
+    def _cancel(self, waiter: Waiter) -> None:
+        waiter.cancelled = True
+        with self._lock:
+            self._cancellations = True
+        self._wake()
+
     def _wake(self) -> None:
         with contextlib.suppress(BlockingIOError, OSError):
             os.write(self._wake_w, b"x")
@@ -316,10 +330,13 @@ class SandboxPool:
                 with self._lock:
                     incoming, self._incoming = self._incoming, []
                     closed = self._closed
+                    cancellations, self._cancellations = self._cancellations, False
                 for call in incoming:
                     self._pending.setdefault(call.key, deque()).append(call)
                 if closed:
                     return
+                if cancellations:
+                    self._drop_cancelled()
                 self._schedule()
                 if self._calm():
                     time.sleep(CALM_PAUSE)  # let results gather: one wake-up reads many
@@ -329,6 +346,29 @@ class SandboxPool:
             raise
         finally:
             self._shutdown()
+
+    def _drop_cancelled(self) -> None:
+        """Forget the calls nobody waits for: out of the queues, and a worker running one is ended."""
+        for key in list(self._pending):
+            queue = self._pending[key]
+            kept = deque(c for c in queue if not c.waiter.cancelled)
+            if len(kept) != len(queue):
+                if kept:
+                    self._pending[key] = kept
+                else:
+                    del self._pending[key]
+        for worker in list(self._workers):
+            self._stop_if_cancelled(worker)
+
+    def _stop_if_cancelled(self, worker: WorkerProcess) -> None:
+        """End a worker whose running call nobody waits for; the rest of its batch goes to another."""
+        if not worker.calls or not worker.calls[0].waiter.cancelled:
+            return
+        worker.kill()
+        worker.calls.popleft()
+        worker.retiring = True
+        self._requeue(worker)
+        self._remove(worker)
 
     def _calm(self) -> bool:
         """Every busy worker has plenty queued: nobody waits on the dispatcher for a while."""
@@ -403,6 +443,8 @@ class SandboxPool:
             self._requeue(worker)
             if not retire:
                 self._remove(worker)
+        else:
+            self._stop_if_cancelled(worker)
 
     def _complete(self, call: Call, result: PythonResult) -> None:
         if call.notes:
@@ -411,12 +453,13 @@ class SandboxPool:
 
     def _requeue(self, worker: WorkerProcess) -> None:
         """The calls a worker was given but did not start go back to the front of their queue."""
-        if not worker.calls:
-            return
-        queue = self._pending.setdefault(worker.calls[0].key, deque())
-        queue.extendleft(reversed(worker.calls))
-        self._pending.move_to_end(worker.calls[0].key, last=False)
+        calls = [c for c in worker.calls if not c.waiter.cancelled]
         worker.calls.clear()
+        if not calls:
+            return
+        queue = self._pending.setdefault(calls[0].key, deque())
+        queue.extendleft(reversed(calls))
+        self._pending.move_to_end(calls[0].key, last=False)
 
     def _ended(self, worker: WorkerProcess, failure: str | None, details: str | None) -> None:
         """The worker is gone (or is being ended): its running call gets the failure."""
@@ -547,8 +590,12 @@ class SandboxPool:
         size = 0
         while queue and len(batch) < count and (not batch or size + len(queue[0].payload) <= MAX_BATCH_BYTES):
             call = queue.popleft()
+            if call.waiter.cancelled:
+                continue
             batch.append(call)
             size += len(call.payload)
+        if not batch:
+            return
         source = None
         if worker.key is None:
             worker.key = key

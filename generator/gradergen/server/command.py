@@ -1,0 +1,136 @@
+"""`gradergen serve`: the graders API on a local port, served by uvicorn."""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import ipaddress
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+COMMANDS = ("serve",)
+EXIT_USAGE = 2
+
+
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    s = sub.add_parser(
+        "serve",
+        help="serve the graders API, answered by the local engine",
+        description="Serve POST /v1/fine_tuning/alpha/graders/run and /validate (and /healthz, "
+        "/v1/openapi.yaml), answered by the local engine and validator: point any client of the graders "
+        "API at http://HOST:PORT/v1. Without an API key only a loopback address may be served.",
+    )
+    s.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    s.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
+    s.add_argument("--workers", type=int, default=1, metavar="N", help="server processes (default: 1)")
+    s.add_argument(
+        "--config", type=Path, default=None, metavar="FILE", help="settings (default: ./gradergen.toml)"
+    )
+    s.add_argument(
+        "--api-key",
+        default=None,
+        metavar="KEY",
+        help="the bearer token every request must carry (default: $GRADERGEN_API_KEY; none: no check)",
+    )
+    s.add_argument(
+        "--insecure-public",
+        action="store_true",
+        help="allow a non-loopback address without an API key (anyone who reaches it may run graders)",
+    )
+    s.add_argument(
+        "--log-level", choices=("debug", "info", "warning", "error"), default="info", help="default: info"
+    )
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def log_config(level: str) -> dict[str, Any]:
+    """uvicorn's own, plus the engine's messages on standard error and the access lines (JSON, one a
+    line) on standard output."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["line"] = {"format": "%(message)s"}
+    config["handlers"]["access_lines"] = {
+        "class": "logging.StreamHandler",
+        "formatter": "line",
+        "stream": "ext://sys.stdout",
+    }
+    config["loggers"]["gradergen"] = {"handlers": ["default"], "level": level.upper(), "propagate": False}
+    config["loggers"]["gradergen.server.access"] = {
+        "handlers": ["access_lines"],
+        "level": "INFO",
+        "propagate": False,
+    }
+    return config
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..engine import EngineConfig, EngineError
+    from .service import Service, Settings
+
+    if not 0 <= args.port <= 65535:
+        return _usage(f"--port {args.port} is not a port (0-65535)")
+    if args.workers < 1:
+        return _usage(f"--workers must be at least 1, found {args.workers}")
+    api_key = args.api_key or os.environ.get("GRADERGEN_API_KEY") or None
+    if api_key is None and not args.insecure_public and not is_loopback(args.host):
+        return _usage(
+            f"refusing to serve {args.host} without an API key: anyone who reaches it could run graders "
+            "on this machine. Set --api-key or $GRADERGEN_API_KEY, or pass --insecure-public."
+        )
+    try:
+        config = EngineConfig.load(args.config)
+    except EngineError as exc:
+        return _usage(str(exc))
+    # The workers (and the app in this process) read their settings from the environment.
+    if args.config is not None:
+        os.environ["GRADERGEN_CONFIG"] = str(args.config.resolve())
+    if api_key is not None:
+        os.environ["GRADERGEN_API_KEY"] = api_key
+    longest = Service(Settings(config)).deadline(frozenset({"python", "score_model", "embeddings"}))
+
+    import uvicorn
+
+    uvicorn.run(
+        "gradergen.server:app",
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        loop="uvloop",
+        http="gradergen.server.protocol:IgnoresUpgradeOffers",  # httptools, without its h2c bug
+        lifespan="on",
+        access_log=False,
+        log_config=log_config(args.log_level),
+        log_level=args.log_level,
+        server_header=False,
+        timeout_graceful_shutdown=int(longest) + 5,
+    )
+    return 0
+
+
+def _usage(message: str) -> int:
+    print(f"gradergen serve: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def safely(args: argparse.Namespace) -> int:
+    try:
+        return run(args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a bug of ours: one line, the traceback on request
+        if os.environ.get("GRADERGEN_DEBUG"):
+            raise
+        print(f"gradergen serve: internal error: {type(exc).__name__}: {exc} (set GRADERGEN_DEBUG=1)",
+              file=sys.stderr)  # fmt: skip
+        return 70

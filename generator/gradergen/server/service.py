@@ -1,0 +1,211 @@
+"""What the two operations do, apart from HTTP: read the body, compile (or fetch) the grader, admit the
+request to the pools it needs, and grade it within its deadline, stopping when the client goes away."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+import os
+import time
+from collections.abc import Awaitable, Callable
+from contextlib import ExitStack
+from dataclasses import dataclass
+from typing import Any
+
+from ..engine import EngineConfig, EngineError, Outcome
+from ..engine.services import services_for
+from ..validation import validate
+from .body import ClientGone, parse, request_object
+from .errors import ApiError, invalid_body, missing_property, param_of
+from .gates import Gate
+from .graders import MODEL_KINDS, Entry, Graders
+
+log = logging.getLogger("gradergen.server")
+
+WAITING_KINDS = frozenset({"python", "score_model", "label_model", "text_similarity"})
+"""Graders whose run waits on something (a sandbox, a model, a thread): they get a deadline and a
+watch on the client. The others finish in microseconds on the event loop."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    config: EngineConfig
+    api_key: str | None = None
+    """Bearer token every API request must carry; None: no authentication (loopback only)."""
+
+    @classmethod
+    def from_environment(cls) -> Settings:
+        """$GRADERGEN_CONFIG (else ./gradergen.toml), the GRADERGEN_* variables, $GRADERGEN_API_KEY."""
+        return cls(EngineConfig.load(), os.environ.get("GRADERGEN_API_KEY") or None)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    body: dict[str, Any]
+    grader: dict[str, Any]
+    entry: Entry
+
+
+class Service:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        config = self.config = settings.config
+        self.max_body = config.server.max_body_mb << 20
+        self.graders = Graders(config)
+        python_workers = config.python.workers or os.cpu_count() or 1
+        retry_after = config.server.retry_after
+        self.python_gate = Gate("python sandbox", python_workers, config.server.python_queue, retry_after)
+        self.model_gate = Gate(
+            "model graders' pool", config.models.concurrency, config.server.model_queue, retry_after
+        )
+        self._key = settings.api_key.encode() if settings.api_key else None
+
+    # ------------------------------------------------------------------ authentication
+    def authorize(self, authorization: str | None) -> None:
+        if self._key is None:
+            return
+        scheme, _, token = (authorization or "").partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise ApiError(
+                401,
+                "missing_api_key",
+                "You didn't provide an API key: send it as 'Authorization: Bearer <key>'.",
+            )
+        if not hmac.compare_digest(token.encode(), self._key):
+            raise ApiError(401, "invalid_api_key", "Incorrect API key provided.")
+
+    # ------------------------------------------------------------------ the bodies
+    def prepare(self, raw: bytes, run: bool, noted: dict[str, Any]) -> Prepared:
+        """Parse and check a body, and compile its grader: CPU work, run off the loop when big. The
+        grader's type goes to `noted` (the access log) as soon as it is known."""
+        body = request_object(parse(raw))
+        if "grader" not in body:
+            raise missing_property("grader")
+        grader = body["grader"]
+        if not isinstance(grader, dict):
+            raise invalid_body_kind("grader", "an object (a grader)", grader)
+        if isinstance(grader.get("type"), str):
+            noted["grader_type"] = grader["type"]
+        if run:
+            if "model_sample" not in body:
+                raise missing_property("model_sample")
+            if not isinstance(body["model_sample"], str):
+                raise invalid_body_kind("model_sample", "a string", body["model_sample"])
+        entry = self.graders.entry(grader)
+        if entry.compiled is None:
+            raise invalid_body(entry.problems, body, "/grader")
+        return Prepared(body, grader, entry)
+
+    # ------------------------------------------------------------------ grading
+    def deadline(self, kinds: frozenset[str]) -> float:
+        """The python time limit (or the model calls' attempts) plus the slack."""
+        config = self.config
+        limits = [config.python.timeout]
+        if kinds & MODEL_KINDS:
+            limits.append(config.models.timeout * (config.models.max_retries + 1))
+        if "embeddings" in kinds:
+            limits.append(config.embeddings.timeout * (config.embeddings.max_retries + 1))
+        return max(limits) + config.server.deadline_slack
+
+    def gates(self, kinds: frozenset[str]) -> list[Gate]:
+        gates = []
+        if "python" in kinds:
+            gates.append(self.python_gate)
+        if kinds & MODEL_KINDS:
+            gates.append(self.model_gate)
+        return gates
+
+    async def grade(
+        self, prepared: Prepared, disconnected: Callable[[], Awaitable[None]]
+    ) -> tuple[Any, bool]:
+        """The GraderRunResponse, and whether the deadline ended it. ClientGone when the client left
+        first (the grading is cancelled: its sandbox call dropped or its worker ended)."""
+        entry = prepared.entry
+        compiled = entry.compiled
+        assert compiled is not None
+        sample, item = prepared.body["model_sample"], prepared.body.get("item")
+        with ExitStack() as stack:
+            for gate in self.gates(entry.kinds):
+                stack.enter_context(gate.admitted())
+            if not entry.kinds & WAITING_KINDS:
+                return await compiled.arun(sample, item), False
+            started = time.perf_counter()
+            deadline = self.deadline(entry.kinds)
+            grading = asyncio.ensure_future(compiled.arun(sample, item))
+            watching = asyncio.ensure_future(disconnected())
+            try:
+                done, _ = await asyncio.wait(
+                    {grading, watching}, timeout=deadline, return_when=asyncio.FIRST_COMPLETED
+                )
+            finally:
+                for task in (grading, watching):
+                    if not task.done():
+                        task.cancel()
+            if grading in done:
+                await _settled(watching)
+                return grading.result(), False
+            await _settled(grading)
+            if watching in done:
+                raise ClientGone()
+            elapsed = time.perf_counter() - started
+            return past_deadline(entry, deadline).response(compiled.name, compiled.kind, elapsed), True
+
+    def isolation(self, entry: Entry) -> str | None:
+        if "python" not in entry.kinds:
+            return None
+        return str(services_for(self.config).sandbox().isolation)
+
+    # ------------------------------------------------------------------ start and stop
+    def start(self) -> None:
+        """Start the python sandbox now, so the first python grader does not wait for it and the log
+        says the isolation in force; a sandbox that cannot start leaves the other graders served."""
+        validate({"type": "string_check", "name": "", "input": "", "reference": "", "operation": "eq"})
+        try:
+            services_for(self.config).sandbox()  # it logs the isolation in force
+        except EngineError as exc:
+            log.warning("python graders cannot run on this server: %s", exc)
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "status": "ok",
+            "python": self.python_gate.status(),
+            "models": self.model_gate.status(),
+            "compiled_graders": len(self.graders),
+        }
+
+
+async def _settled(task: asyncio.Future[Any]) -> None:
+    with contextlib.suppress(BaseException):
+        await task
+
+
+def past_deadline(entry: Entry, deadline: float) -> Outcome:
+    """What a request that ran out of time answers: the flags of what was still running."""
+    outcome = Outcome()
+    said = f"no answer within the request's deadline of {deadline:g} s"
+    outcome.fail("unresponsive_reward_error")
+    if "python" in entry.kinds:
+        outcome.fail("python_grader_server_error", "timeout", "python_grader_server_error_type")
+    if entry.kinds & MODEL_KINDS:
+        outcome.fail("model_grader_server_error", said, "model_grader_server_error_details")
+    if not entry.kinds & (MODEL_KINDS | {"python"}):
+        outcome.fail("other_error")
+    outcome.notes.append(said)
+    return outcome
+
+
+def invalid_body_kind(name: str, expected: str, value: Any) -> ApiError:
+    from ..validation.problem import kind_of, shown
+
+    found = kind_of(value)
+    if value is None or (isinstance(value, (str, int, float)) and not isinstance(value, bool)):
+        found += f" ({shown(value)})"
+    return ApiError(
+        400,
+        "invalid_request_body",
+        f"Invalid request body at {name}: expected {expected}, found {found}",
+        param_of("/" + name, {name: value}),
+    )
