@@ -112,6 +112,8 @@ def hostile_spec(directory: Path) -> Path:
     schemas["Optional"]["properties"]["type"]["const"] = "optional_text"
     schemas["EvalItemContent"]["oneOf"].append({"$ref": "#/components/schemas/Optional"})
     schemas["EvalItemContent"]["discriminator"]["mapping"]["optional_text"] = "#/components/schemas/Optional"
+    # a struct that lists every property (keeps_unknown_fields false): no additional properties to keep
+    schemas["ResponseInputTextPromptCacheBreakpoint"]["additionalProperties"] = False
     spec = directory / "hostile.openapi.yaml"
     spec.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     return spec
