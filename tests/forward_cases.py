@@ -4,7 +4,8 @@ spec, a document a newer API could send that no member, value or property of thi
 - a union: an object whose tag no member has (when objects are told apart by their tag), an object
   (when no member is one), and a value of every JSON kind no member takes — each must land in the
   union's fallback and be written back unchanged;
-- an open enum (`accepts_unknown`): a value the spec does not list, kept and written back;
+- an open enum (`accepts_unknown`): a value the spec does not list, kept and written back (a closed
+  one must refuse it);
 - a struct: a valid object (its required properties, made from the IR) with a property the spec does not
   list — kept and written back where the struct `keeps_unknown_fields`, left out where it does not.
 
@@ -60,6 +61,8 @@ class Case:
     """What writing the parsed value back must give."""
     extra: str | None = None
     """The property a struct case adds (for the binding to look for among the kept ones)."""
+    refused: bool = False
+    """The document must be an error: a value a closed enum does not list."""
 
     def as_json(self, names: dict[str, Any]) -> dict[str, Any]:
         """The case for a binding's program, with the names it needs in that language."""
@@ -125,9 +128,9 @@ def union_cases(ir: IR, u: Union) -> list[Case]:
 
 
 def enum_cases(ir: IR, e: Enum) -> list[Case]:
-    if not e.accepts_unknown:
-        return []  # a closed enum refuses the value: nothing to keep
     value = f"{FUTURE}_value"
+    if not e.accepts_unknown:
+        return [Case(f"{e.name}-unlisted-value", e.name, "enum", value, None, refused=True)]
     return [Case(f"{e.name}-unknown-value", e.name, "enum", value, value)]
 
 
@@ -162,6 +165,9 @@ def landed_where_expected(ir: IR, case: Case) -> bool:
 def check(ir: IR, case: Case, result: dict[str, Any] | None, lang: str) -> None:
     """One binding's result for `case`: no error, kept where the rule says, written back as expected."""
     assert result is not None, f"{lang}: the program gave no result for {case.id}"
+    if case.refused:
+        assert result.get("error"), f"{lang}: {case.id}: the closed enum took {json.dumps(case.document)}"
+        return
     assert not result.get("error"), f"{lang}: {case.id}: {result['error']}"
     where = {"union": "its fallback", "enum": "an unknown value", "struct": "the kept properties"}[case.kind]
     expected_landed = landed_where_expected(ir, case)
@@ -173,3 +179,11 @@ def check(ir: IR, case: Case, result: dict[str, Any] | None, lang: str) -> None:
         f"{lang}: {case.id}: written back as {json.dumps(result.get('written'))}, "
         f"expected {json.dumps(case.expected)}"
     )
+
+
+def closed(ir: IR) -> IR:
+    """`ir` with its first struct and its first enum closed (`additionalProperties: false` and an enum
+    that refuses unlisted values), for the branches the spec itself does not reach."""
+    next(t for t in ir.types.values() if isinstance(t, Struct)).keeps_unknown_fields = False
+    next(t for t in ir.types.values() if isinstance(t, Enum)).accepts_unknown = False
+    return ir
