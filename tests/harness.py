@@ -25,6 +25,7 @@ INSTALL_HINTS = {
     "java": "install OpenJDK 17: apt-get install -y openjdk-17-jdk-headless",
     "mvn": "install Maven: apt-get install -y maven",
     "ruby": "install Ruby: apt-get install -y ruby",
+    "npm": "install Node.js with npm: apt-get install -y nodejs npm (or from https://nodejs.org/)",
     "curl": "install curl: apt-get install -y curl",
 }
 

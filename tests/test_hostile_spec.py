@@ -23,7 +23,7 @@ import yaml
 from hostile import hostile_spec
 
 from gradergen.emit.guard import GuardedEnvironment
-from gradergen.emit.literals import escaper, is_invisible
+from gradergen.literals import escaper, is_invisible
 from gradergen.spectext import SpecText
 
 from harness import BIN, SPEC, gradergen, require_tool, run

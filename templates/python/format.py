@@ -10,8 +10,8 @@ import tempfile
 import tokenize
 from pathlib import Path
 
-from gradergen.emit.literals import visible
 from gradergen.errors import GradergenError
+from gradergen.literals import visible
 from gradergen.naming.python import python_docstring, python_string
 
 Files = dict[str, str]

@@ -9,8 +9,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from gradergen.emit.jsonschema import SchemaPrinter, lenient_unions, response_only_types
 from gradergen.errors import GradergenError
+from gradergen.ir.jsonschema import SchemaPrinter, lenient_unions, response_only_types
 from gradergen.ir.model import IR, Named, Struct, Union, Variant
 from gradergen.naming.base import NamingTable
 from gradergen.naming.python import python_string

@@ -15,7 +15,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..emit.literals import c_string, escaper, markdown_code, markdown_inline, u4_or_u8, visible
 from ..errors import GradergenError
 from ..ir.model import (
     IR,
@@ -32,6 +31,7 @@ from ..ir.model import (
     Union,
     Variant,
 )
+from ..literals import c_string, escaper, markdown_code, markdown_inline, u4_or_u8, visible
 from .base import NamingTable, singular, words
 from .memo import per_ir
 from .text import wrap

@@ -11,7 +11,6 @@ import html
 import re
 from collections.abc import Callable
 
-from ..emit.literals import c_string, escaper, markdown_code, markdown_inline, visible, xml_text
 from ..ir.model import (
     IR,
     Alias,
@@ -26,6 +25,7 @@ from ..ir.model import (
     Union,
     Variant,
 )
+from ..literals import c_string, escaper, markdown_code, markdown_inline, visible, xml_text
 from .base import NamingTable, camel, pascal, words
 
 KEYWORDS = frozenset(

@@ -8,8 +8,8 @@ import keyword
 from collections.abc import Callable
 from typing import Any
 
-from ..emit.literals import c_string, escaper, markdown_inline, normalize_breaks, toml_string, u4_or_u8
 from ..ir.model import IR, Field, Named, NamedType, Struct, Union
+from ..literals import c_string, escaper, markdown_inline, normalize_breaks, toml_string, u4_or_u8
 from ..options import Options
 from .base import Namespace, NamingTable, pascal, resource_chain, snake, words
 
@@ -143,7 +143,7 @@ class PythonNaming(NamingTable):
         return name
 
     def claim_extras(self, ir: IR, claim: Callable[[str, str, str], str]) -> None:
-        from ..emit.jsonschema import lenient_unions
+        from ..ir.jsonschema import lenient_unions
 
         for u in lenient_unions(ir):
             u.fallback_names[self.lang] = claim("", "Unknown" + u.names[self.lang], u.pointer + "/oneOf")
@@ -179,7 +179,7 @@ class PythonNaming(NamingTable):
         return {"snake": snake, "pascal": pascal}
 
     def context(self, ir: IR, options: Options) -> dict[str, Any]:
-        from ..emit.jsonschema import lenient_unions
+        from ..ir.jsonschema import lenient_unions
 
         def py(name: str) -> str:
             return ir.types[name].names[self.lang]

@@ -9,7 +9,6 @@ import textwrap
 from collections.abc import Callable
 from typing import Any
 
-from ..emit.literals import c_string, escaper, markdown_inline, visible
 from ..errors import SpecError
 from ..ir.model import (
     IR,
@@ -21,6 +20,7 @@ from ..ir.model import (
     Struct,
     Union,
 )
+from ..literals import c_string, escaper, markdown_inline, visible
 from .base import Namespace, NamingTable, pascal, snake
 
 KEYWORDS = frozenset(

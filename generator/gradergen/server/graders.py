@@ -80,6 +80,16 @@ class Graders:
                 self._cache[key] = entry
         return entry
 
+    def problems(self, grader: dict[str, Any]) -> tuple[Problem, ...]:
+        """What the validator finds wrong with `grader` (empty when it is valid), for /validate: from
+        the cache when /run compiled it, else validated now and not kept. Validating needs no compiled
+        grader, and graders validated once (each one new, as an editor sends them) would only fill
+        the cache, and so the heap that every full collection of the garbage collector walks."""
+        with self._lock:
+            found = self._cache.get(canonical(grader))
+        problems = found.problems if found is not None else tuple(validate(grader))
+        return problems if any(p.severity == "error" for p in problems) else ()
+
     def __len__(self) -> int:
         with self._lock:
             return len(self._cache)

@@ -45,7 +45,8 @@ class Settings:
 class Prepared:
     body: dict[str, Any]
     grader: dict[str, Any]
-    entry: Entry
+    entry: Entry | None
+    """The compiled grader (or the cache's entry) for /run; None for /validate, which only validates."""
 
 
 class Service:
@@ -79,8 +80,9 @@ class Service:
 
     # ------------------------------------------------------------------ the bodies
     def prepare(self, raw: bytes, run: bool, noted: dict[str, Any]) -> Prepared:
-        """Parse and check a body, and compile its grader: CPU work, run off the loop when big. The
-        grader's type goes to `noted` (the access log) as soon as it is known."""
+        """Parse and check a body, and validate its grader (/validate) or compile it (/run): CPU work,
+        run off the loop when big. The grader's type goes to `noted` (the access log) as soon as it is
+        known."""
         body = request_object(parse(raw))
         if "grader" not in body:
             raise missing_property("grader")
@@ -94,6 +96,11 @@ class Service:
                 raise missing_property("model_sample")
             if not isinstance(body["model_sample"], str):
                 raise invalid_body_kind("model_sample", "a string", body["model_sample"])
+        if not run:
+            problems = self.graders.problems(grader)
+            if problems:
+                raise invalid_body(problems, body, "/grader")
+            return Prepared(body, grader, None)
         entry = self.graders.entry(grader)
         if entry.compiled is None:
             raise invalid_body(entry.problems, body, "/grader")
@@ -124,8 +131,8 @@ class Service:
         """The GraderRunResponse, and whether the deadline ended it. ClientGone when the client left
         first (the grading is cancelled: its sandbox call dropped or its worker ended)."""
         entry = prepared.entry
+        assert entry is not None and entry.compiled is not None
         compiled = entry.compiled
-        assert compiled is not None
         sample, item = prepared.body["model_sample"], prepared.body.get("item")
         with ExitStack() as stack:
             for gate in self.gates(entry.kinds):
@@ -153,8 +160,8 @@ class Service:
             elapsed = time.perf_counter() - started
             return past_deadline(entry, deadline).response(compiled.name, compiled.kind, elapsed), True
 
-    def isolation(self, entry: Entry) -> str | None:
-        if "python" not in entry.kinds:
+    def isolation(self, entry: Entry | None) -> str | None:
+        if entry is None or "python" not in entry.kinds:
             return None
         return str(services_for(self.config).sandbox().isolation)
 

@@ -11,9 +11,9 @@ import json
 from functools import cache
 from typing import Any
 
-from ..emit.jsonschema import Schema, SchemaPrinter
-from ..emit.literals import is_invisible
+from ..ir.jsonschema import Schema, SchemaPrinter
 from ..ir.model import IR, Alias, Enum, Struct, Union
+from ..literals import is_invisible
 from .shape import GraderFile, bundled, grader_file
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..ir.model import (
+from .model import (
     IR,
     Alias,
     AnyJson,
