@@ -23,9 +23,10 @@ generated/.stamp: $(READY) $(GENERATOR_INPUTS)
 
 generate: generated/.stamp
 
-# Debian packages the engine needs (bubblewrap for the python sandbox, WordNet for METEOR): installed
+# Debian packages the engine needs (bubblewrap for the python sandbox, WordNet for METEOR; chromium for
+# the grade report's browser test): installed
 # when run as root with apt, else make stops with the command to run. Quick when they are there.
-SYSTEM_PACKAGES := bubblewrap wordnet-base wordnet-sense-index
+SYSTEM_PACKAGES := bubblewrap wordnet-base wordnet-sense-index chromium
 system-packages:
 	@bash .ci/system-packages $(SYSTEM_PACKAGES)
 
@@ -52,6 +53,8 @@ bench: system-packages $(READY) images
 	$(BIN)/python bench/bench_python_graders.py
 	$(BIN)/python bench/bench_server.py
 	$(BIN)/python bench/bench_server_abuse.py
+	$(BIN)/python bench/bench_grade.py
+	$(BIN)/python bench/bench_ray.py
 
 clean-venv:
 	rm -rf $(VENV)

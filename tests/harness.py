@@ -27,6 +27,7 @@ INSTALL_HINTS = {
     "ruby": "install Ruby: apt-get install -y ruby",
     "npm": "install Node.js with npm: apt-get install -y nodejs npm (or from https://nodejs.org/)",
     "curl": "install curl: apt-get install -y curl",
+    "chromium": "install Debian's Chromium: apt-get install -y --no-install-recommends chromium",
 }
 
 

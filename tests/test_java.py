@@ -313,6 +313,7 @@ def test_junit_suite_is_collected() -> None:
         "ClientTest",
         "DocumentedExamplesTest",
         "FaultsTest",
+        "FeaturesTest",
         "FixtureRoundTripTest",
         "ForwardCompatibilityTest",
         "IrForwardCompatTest",

@@ -28,12 +28,14 @@ SPEC_DOC = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
 RUNTIME_NAMES = [
     # Python: the client and the package's exports, pydantic and typing imports, builtins
     "Client", "BaseModel", "Field", "Literal", "APIError", "str",
+    "AsyncClient", "APIResponse", "RequestOptions", "BadRequestError",
     # Go: the runtime's package-level names
-    "Nullable", "Error", "NewClient",
+    "Nullable", "Error", "NewClient", "RequestIDHeader",
     # Java: the runtime's classes and the JDK's
     "JsonField", "ModelSupport", "ObjectMappers", "OpenAIClient", "HttpTransport", "List", "Optional",
+    "OpenAIClientAsync", "UnauthorizedException", "UUID",
     # Ruby: the gem's own constants and core classes
-    "Internal", "Errors", "Resources", "Version", "Hash",
+    "Internal", "Errors", "Resources", "Version", "Hash", "RawResponse",
 ]  # fmt: skip
 
 MEMBER_NAMES = [
@@ -98,7 +100,8 @@ def test_python_renames_around_its_runtime_and_round_trips(renamed: Path) -> Non
     package = renamed / "python"
     run([str(BIN / "mypy"), "--strict", "--no-incremental", "src"], cwd=package)
     run([str(BIN / "ruff"), "check", "--no-cache", "."], cwd=package)
-    python_runtime = ["Client", "BaseModel", "Field", "Literal", "APIError", "str"]
+    python_runtime = ["Client", "BaseModel", "Field", "Literal", "APIError", "str",
+                      "AsyncClient", "APIResponse", "RequestOptions", "BadRequestError"]  # fmt: skip
     arguments = [json.dumps(python_runtime), json.dumps(WEIRD_INSTANCE)]
     result = subprocess.run(
         [sys.executable, "-W", "error", "-c", PYTHON_PROGRAM, *arguments],

@@ -172,6 +172,7 @@ def test_every_minitest_file_is_run() -> None:
     assert {p.name for p in RUBY_TESTS.glob("*_test.rb")} == {
         "client_test.rb",
         "faults_test.rb",
+        "features_test.rb",
         "fixtures_test.rb",
         "forward_compat_test.rb",
         "models_test.rb",
@@ -213,15 +214,21 @@ def test_documented_example_sends_the_documented_body(
 
 def test_the_readme_example_runs(gem: Path, mock_server: MockServer, tmp_path: Path) -> None:
     readme = (gem / "README.md").read_text()
-    (code,) = re.findall(r"```ruby\n(.*?)```", readme, re.S)
+    # the first example, then the one of per-call options and raw responses, which continues it
+    (first, options) = re.findall(r"```ruby\n(.*?)```", readme, re.S)
     script = tmp_path / "readme.rb"
-    script.write_text(code)
+    script.write_text(first + options)
     env = {"OPENAI_API_KEY": "sk-readme", "OPENAI_BASE_URL": mock_server.url}
     result = ruby("-w", "-I", str(gem / "lib"), str(script), env=env)
     lines = succeeded(result).splitlines()
     assert result.stderr == ""
-    assert lines[0].startswith("#<OpenAI::GraderRunResponse") and lines[1:] == ["0.0", "true", "true"]
-    assert [r["headers"]["authorization"] for r in mock_server.requests] == ["Bearer sk-readme"] * 2
+    assert lines[0].startswith("#<OpenAI::GraderRunResponse") and lines[1:4] == ["0.0", "true", "true"]
+    assert lines[4:7] == ["200", "req_mock_4", "application/json"]
+    assert lines[7].startswith("#<OpenAI::StringCheckGrader ")
+    requests = mock_server.requests
+    assert [r["headers"]["authorization"] for r in requests] == ["Bearer sk-readme"] * 4
+    assert requests[2]["path"].endswith("/validate?dry_run=1") and requests[2]["headers"]["x-trace"] == "t-1"
+    assert requests[2]["json"]["metadata"] == {"team": "evals"}
 
 
 # ----------------------------------------------------------------------------- options and naming

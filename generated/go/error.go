@@ -30,7 +30,7 @@ type Error struct {
 	Type string
 	// Body is the answer's body as received.
 	Body []byte
-	// Header holds the answer's headers; x-request-id identifies the request to the API's operators.
+	// Header holds the answer's headers; RequestID gives the one that identifies the request.
 	Header http.Header
 	// Method and URL are those of the request.
 	Method, URL string
@@ -50,6 +50,10 @@ func (e *Error) Error() string {
 	}
 	return b.String()
 }
+
+// RequestID is the API's id of the request (x-request-id), to quote when asking for support; "" when
+// the answer has none.
+func (e *Error) RequestID() string { return e.Header.Get(RequestIDHeader) }
 
 // newError reads the error envelope, {"error": {"code", "message", "param", "type"}}, from an answer;
 // an answer without one keeps its status and body, and the message says so.

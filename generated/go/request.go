@@ -5,14 +5,17 @@ package graders
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
+	mathrand "math/rand/v2"
 	"net/http"
+	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gradergen/openai-graders-go/option"
@@ -34,6 +37,25 @@ const DefaultMaxResponseBytes = 32 << 20
 
 // maxRetryAfter is the longest wait the API may ask for before a retry; longer ones fall back to backoff.
 const maxRetryAfter = time.Minute
+
+// initialBackoff is the wait before the first retry; it doubles before each next one, up to maxBackoff.
+const initialBackoff = 500 * time.Millisecond
+
+// maxBackoff is the longest wait between two attempts that the client chooses itself.
+const maxBackoff = 8 * time.Second
+
+// backoffJitter is the fraction of each wait that is taken off at random, so that clients spread out.
+const backoffJitter = 0.25
+
+// IdempotencyHeader carries a key that is the same for every attempt of one call, so that the API can
+// tell a retry from a new request. A key set with option.WithHeader is sent instead.
+const IdempotencyHeader = "Idempotency-Key"
+
+// RequestIDHeader is the answer's header that identifies the request to the API's operators.
+const RequestIDHeader = "x-request-id"
+
+// userAgent names this module, its version and the Go release it was built with.
+var userAgent = "openai-graders-go/1.0.0 go/" + strings.TrimPrefix(runtime.Version(), "go")
 
 // newRequestConfig applies the defaults, then the client's options, then the call's.
 func newRequestConfig(client, call []option.RequestOption) (*option.RequestConfig, error) {
@@ -65,12 +87,30 @@ func do(ctx context.Context, method, path string, body, out any, client, call []
 		return err
 	}
 	payload, err := marshalJSON(body)
+	if err == nil {
+		payload, err = setJSON(payload, cfg.JSONSet)
+	}
 	if err != nil {
 		return fmt.Errorf("graders: encoding the request: %w", err)
 	}
 	url := cfg.BaseURL + path
+	if len(cfg.Query) > 0 {
+		url += "?" + cfg.Query.Encode()
+	}
+	key := cfg.Header.Get(IdempotencyHeader)
+	if key == "" {
+		key = newIdempotencyKey()
+	}
 	for attempt := 0; ; attempt++ {
-		status, header, answer, err := send(ctx, cfg, method, url, payload)
+		resp, answer, err := send(ctx, cfg, method, url, payload, key)
+		var status int
+		var header http.Header
+		if err == nil {
+			status, header = resp.StatusCode, resp.Header
+			if cfg.ResponseInto != nil {
+				*cfg.ResponseInto = resp
+			}
+		}
 		if err == nil && status >= 200 && status < 300 {
 			if err := json.Unmarshal(answer, out); err != nil {
 				return &InvalidResponseError{Method: method, URL: url, StatusCode: status, Body: answer, Err: err}
@@ -101,8 +141,9 @@ func do(ctx context.Context, method, path string, body, out any, client, call []
 }
 
 // send makes one attempt and reads the whole answer, at most cfg.MaxResponseBytes of it, within the
-// attempt's timeout: the context's deadline covers reading the body too.
-func send(ctx context.Context, cfg *option.RequestConfig, method, url string, payload []byte) (int, http.Header, []byte, error) {
+// attempt's timeout: the context's deadline covers reading the body too. The answer's Body is
+// replaced by what was read, so that it can be read again.
+func send(ctx context.Context, cfg *option.RequestConfig, method, url string, payload []byte, key string) (*http.Response, []byte, error) {
 	if cfg.RequestTimeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, cfg.RequestTimeout)
@@ -110,7 +151,7 @@ func send(ctx context.Context, cfg *option.RequestConfig, method, url string, pa
 	}
 	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(payload))
 	if err != nil {
-		return 0, nil, nil, err
+		return nil, nil, err
 	}
 	for key, values := range cfg.Header {
 		req.Header[key] = slices.Clone(values)
@@ -118,37 +159,40 @@ func send(ctx context.Context, cfg *option.RequestConfig, method, url string, pa
 	req.Header.Set("Authorization", "Bearer "+cfg.APIKey)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", userAgent)
+	req.Header.Set(IdempotencyHeader, key)
 	resp, err := cfg.HTTPClient.Do(req)
 	if err != nil {
-		return 0, nil, nil, err
+		return nil, nil, err
 	}
 	defer resp.Body.Close()
 	limit := cfg.MaxResponseBytes
 	if resp.ContentLength > limit { // -1 when unknown, or when the transport decompresses the body
-		return 0, nil, nil, &ResponseTooLargeError{StatusCode: resp.StatusCode, Limit: limit}
+		return nil, nil, &ResponseTooLargeError{StatusCode: resp.StatusCode, Limit: limit}
 	}
 	answer, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
-		return 0, nil, nil, err
+		return nil, nil, err
 	}
 	if int64(len(answer)) > limit {
-		return 0, nil, nil, &ResponseTooLargeError{StatusCode: resp.StatusCode, Limit: limit}
+		return nil, nil, &ResponseTooLargeError{StatusCode: resp.StatusCode, Limit: limit}
 	}
-	return resp.StatusCode, resp.Header, answer, nil
+	resp.Body = io.NopCloser(bytes.NewReader(answer))
+	return resp, answer, nil
 }
 
 // retryable reports whether an answer with this status may succeed when sent again.
 func retryable(status int) bool {
 	switch status {
-	case http.StatusRequestTimeout, http.StatusConflict, http.StatusTooManyRequests:
+	case 408, 409, 429:
 		return true
 	}
 	return status >= 500
 }
 
 // backoff is the wait before retry number attempt+1: what the API asked for in retry-after-ms or
-// Retry-After (up to a minute), else 0.5 s doubling up to 8 s, less up to a quarter at random so that
-// clients spread out.
+// Retry-After (up to maxRetryAfter), else initialBackoff doubling up to maxBackoff, less up to
+// backoffJitter of it at random so that clients spread out.
 func backoff(attempt int, header http.Header) time.Duration {
 	if ms, err := strconv.ParseFloat(header.Get("Retry-After-Ms"), 64); err == nil && ms >= 0 {
 		if d := time.Duration(ms * float64(time.Millisecond)); d <= maxRetryAfter {
@@ -165,6 +209,52 @@ func backoff(attempt int, header http.Header) time.Duration {
 			}
 		}
 	}
-	delay := min(500*time.Millisecond<<min(attempt, 4), 8*time.Second)
-	return delay - time.Duration(rand.Float64()*0.25*float64(delay))
+	delay := initialBackoff
+	for i := 0; i < attempt && delay < maxBackoff; i++ {
+		delay *= 2
+	}
+	delay = min(delay, maxBackoff)
+	return delay - time.Duration(mathrand.Float64()*backoffJitter*float64(delay))
+}
+
+// newIdempotencyKey is a random (version 4) UUID, prefixed as the other bindings prefix theirs.
+func newIdempotencyKey() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read does not fail (Go 1.24)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("gradergen-%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+// setJSON applies the option.WithJSONSet properties to an encoded body, in order.
+func setJSON(payload []byte, sets []option.JSONSet) ([]byte, error) {
+	for _, set := range sets {
+		value, err := marshalJSON(set.Value)
+		if err != nil {
+			return nil, fmt.Errorf("option.WithJSONSet(%q): %w", set.Path, err)
+		}
+		if payload, err = setPath(payload, strings.Split(set.Path, "."), value); err != nil {
+			return nil, err
+		}
+	}
+	return payload, nil
+}
+
+// setPath sets the property at path in the JSON object doc (any other value, or none, counts as an
+// empty object) to value.
+func setPath(doc []byte, path []string, value json.RawMessage) ([]byte, error) {
+	object := map[string]json.RawMessage{}
+	if json.Unmarshal(doc, &object) != nil || object == nil {
+		object = map[string]json.RawMessage{}
+	}
+	if len(path) == 1 {
+		object[path[0]] = value
+	} else {
+		inner, err := setPath(object[path[0]], path[1:], value)
+		if err != nil {
+			return nil, err
+		}
+		object[path[0]] = inner
+	}
+	return marshalJSON(object)
 }

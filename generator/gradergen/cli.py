@@ -17,6 +17,7 @@ from .engine import command as run_command
 from .engine.metrics import data_command
 from .engine.sandbox import command as image_command
 from .errors import GradergenError
+from .grading import command as grade_command
 from .languages import declared_options, languages
 from .options import Options
 from .resources import default_spec
@@ -115,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     _generate_parser(sub)
     validate_command.add_commands(sub)
     run_command.add_commands(sub)
+    grade_command.add_commands(sub)
     data_command.add_commands(sub)
     image_command.add_commands(sub)
     serve_command.add_commands(sub)
@@ -138,6 +140,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return validate_command.safely(args)
     if args.command in run_command.COMMANDS:
         return run_command.safely(args)
+    if args.command in grade_command.COMMANDS:
+        return grade_command.safely(args)
     if args.command in data_command.COMMANDS:
         return data_command.safely(args)
     if args.command in image_command.COMMANDS:

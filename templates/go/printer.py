@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from gradergen.errors import GradergenError
@@ -36,6 +37,7 @@ from gradergen.ir.model import (
     Union,
     Variant,
 )
+from gradergen.literals import NUMBER_FILTERS, go_bytes, go_duration
 from gradergen.naming.base import NamingTable, resource_chain
 from gradergen.naming.go import GoNaming, TypeAlias, comment, go_string, inline
 from gradergen.options import Options
@@ -173,6 +175,9 @@ TEMPLATE_HELPERS = (
     "variant_type",
 )
 """The GoPrinter methods the templates call."""
+
+
+FILTERS: dict[str, Callable[..., Any]] = {**NUMBER_FILTERS, "go_duration": go_duration, "go_bytes": go_bytes}
 
 
 def context(ir: IR, table: NamingTable, options: Options) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from gradergen.ir.model import (
     Variant,
 )
 from gradergen.languages import beside
+from gradergen.literals import NUMBER_FILTERS, bytes_literal, java_duration
 from gradergen.naming.base import NamingTable, camel, pascal, resource_chain, singular
 from gradergen.naming.java import JDK_AND_JACKSON, KEYWORDS, RUNTIME_CLASSES, JavaNaming, java_string
 from gradergen.naming.text import wrap
@@ -37,17 +38,6 @@ _VIEWS: ModuleType = beside("java", "views.py")
 """The per-field views the model templates read (views.py beside this file)."""
 _UNBOXED: dict[str, str] = _VIEWS.UNBOXED
 
-
-STATUS_EXCEPTIONS = [
-    (400, "BadRequestException", "The request, or the grader in it, is invalid."),
-    (401, "UnauthorizedException", "The API key is missing or wrong."),
-    (403, "PermissionDeniedException", "The API key may not use this endpoint."),
-    (404, "NotFoundException", "The endpoint does not exist."),
-    (409, "ConflictException", "The request conflicts with another one; it is retried."),
-    (422, "UnprocessableEntityException", "The request is well-formed but cannot be processed."),
-    (429, "RateLimitException", "Too many requests; it is retried."),
-]
-"""The exception class of each status with its own; every 5XX is an InternalServerException."""
 
 MODELS_PACKAGE = "models.graders.gradermodels"
 """Where the documented Java SDK keeps the graders and their parts (shared by several operations)."""
@@ -433,6 +423,8 @@ class JavaContext:
         names = dict(JDK_AND_JACKSON)
         for sub, classes in RUNTIME_CLASSES.items():
             names.update({c: f"{self.root}.{sub}.{c}" for c in classes})
+        for e in self.ir.client.all_errors:
+            names[e.names[self.lang]] = f"{self.root}.errors.{e.names[self.lang]}"
         for t in self.ir.types.values():
             if self.is_file(t):
                 names[t.names[self.lang]] = self.qualified(t)
@@ -443,7 +435,6 @@ class JavaContext:
         return {
             **helpers,
             "root_package": self.root,
-            "status_exceptions": STATUS_EXCEPTIONS,
             "artifact_id": "openai-graders",
         }
 
@@ -478,6 +469,9 @@ def context(ir: IR, table: NamingTable, options: Options) -> dict[str, Any]:
 
 
 FILTERS: dict[str, Callable[..., Any]] = {
+    **NUMBER_FILTERS,
+    "java_duration": java_duration,
+    "java_bytes": lambda n: bytes_literal(n, "L"),
     "javadoc": javadoc,
     "pascal": pascal,
     "camel": camel,

@@ -27,6 +27,7 @@ from gradergen.ir.model import (
     TypeRef,
     Union,
 )
+from gradergen.literals import NUMBER_FILTERS, bytes_literal
 from gradergen.naming.base import NamingTable, snake
 from gradergen.naming.ruby import (
     UNKNOWN_VARIANT,
@@ -58,7 +59,7 @@ def context(ir: IR, table: NamingTable, options: Options) -> dict[str, Any]:
     }
 
 
-FILTERS: dict[str, Callable[..., Any]] = {"snake": snake}
+FILTERS: dict[str, Callable[..., Any]] = {"snake": snake, **NUMBER_FILTERS, "bytes_literal": bytes_literal}
 
 
 class _Bindings:
@@ -294,7 +295,8 @@ class _Bindings:
         return _parameters([*(self.rbs_keyword(f) for f in t.fields), "**untyped"])
 
     def rbs_operation(self, request: Struct) -> str:
-        return _parameters([self.rbs_keyword(f) for f in request.value_fields])
+        options = "?request_options: " + self.module + "::Client::request_options"
+        return _parameters([*(self.rbs_keyword(f) for f in request.value_fields), options])
 
 
 _OPENER = re.compile(r"^\s*(class|module) ")

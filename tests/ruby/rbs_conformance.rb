@@ -51,6 +51,12 @@ graders = client.fine_tuning.alpha.graders
 read_everything(graders.run(grader: {input: "input", name: "name", operation: :eq, reference: "reference", type: :string_check},
                             model_sample: "model_sample"))
 [client.base_url, client.timeout, client.max_retries, client.inspect]
+raw = graders.with_raw_response.validate(grader: string_check, request_options: {timeout: 10, max_retries: 0,
+                                                                               extra_headers: {"X-Trace" => "t"},
+                                                                               extra_query: {q: "1"}, extra_body: {note: 1}})
+[raw.status, raw.headers, raw.body, raw.retries_taken, raw.request_id, raw.inspect, raw.to_s]
+read_everything(raw.parse)
+read_everything(graders.run(grader: string_check, model_sample: "s", request_options: {timeout: 5}))
 
 Mock.enqueue(400, body: Fixtures.json("errors/400_invalid_grader.json"))
 begin

@@ -15,6 +15,7 @@
 
 require "json"
 require "net/http"
+require "securerandom"
 require "uri"
 
 require_relative "openai_graders/version"
@@ -48,5 +49,6 @@ require_relative "openai_graders/sub_grader"
 require_relative "openai_graders/text_input"
 require_relative "openai_graders/text_similarity_grader"
 require_relative "openai_graders/errors"
+require_relative "openai_graders/raw_response"
 require_relative "openai_graders/resources"
 require_relative "openai_graders/client"

@@ -41,6 +41,7 @@ _SELECTORS: dict[str, Callable[[IR], Iterable[Any]]] = {
     "union": lambda ir: ir.of_kind(Union),
     "alias": lambda ir: ir.of_kind(Alias),
     "operation": lambda ir: ir.operations,
+    "status_error": lambda ir: ir.client.all_errors,
 }
 
 

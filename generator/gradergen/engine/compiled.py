@@ -152,6 +152,11 @@ class CompiledGrader:
         outcome = await self._root.aevaluate(self._scope(model_sample, item), self.services)
         return outcome.response(self.name, self.kind, time.perf_counter() - started)
 
+    async def aoutcome(self, model_sample: ModelSample, item: Any = None) -> Outcome:
+        """The outcome of one sample (reward, flags, notes) without building a response; cancelling it
+        frees what it waits on (a sandbox worker, a model call)."""
+        return await self._root.aevaluate(self._scope(model_sample, item), self.services)
+
     def run_many(self, model_samples: Sequence[ModelSample], items: Sequence[Any] | None = None) -> list[Any]:
         """Grade many samples, in order; the same responses as `run` on each."""
         return self.grade_many(model_samples, items).responses()

@@ -32,6 +32,7 @@ from .model import (
     reachable,
     referenced_names,
 )
+from .policy import build_policy
 
 SCHEMAS = "#/components/schemas/"
 PRIMITIVES = ("string", "integer", "number", "boolean")
@@ -156,6 +157,7 @@ class _Builder:
             operations=operations,
             decisions=self.decisions,
             resources=_resource_tree(operations),
+            client=build_policy(self.doc),
         )
 
     def _mark_null_members(self) -> None:

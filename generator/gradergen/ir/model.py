@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..spectext import taint
+from .policy import ClientPolicy, build_policy
 
 PrimitiveName = Literal["string", "integer", "number", "boolean"]
 JsonKind = Literal["string", "integer", "number", "boolean", "array", "object", "null"]
@@ -375,6 +376,8 @@ class IR:
     """Every `x-decision` note in the spec, as (JSON pointer, text)."""
     resources: list[Resource] = field(default_factory=list)
     """The top-level resources of the client (fine_tuning), each with its children and operations."""
+    client: ClientPolicy = field(default_factory=lambda: build_policy({}))
+    """Retries, backoff, caps, timeout, environment variables, headers and error classes by status."""
 
     def __post_init__(self) -> None:
         self.title = taint(self.title)

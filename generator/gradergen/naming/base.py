@@ -31,6 +31,7 @@ from ..ir.model import (
     Union,
     Variant,
 )
+from ..ir.policy import StatusError
 from ..options import Options
 from .memo import per_ir
 
@@ -200,6 +201,17 @@ class NamingTable:
     def resource_attr_name(self, r: Resource) -> str:
         return snake(r.segment)
 
+    error_class_suffix = "Error"
+    """Appended to an error's name (bad_request) to make its class (BadRequestError)."""
+    error_class_renames: ClassVar[dict[str, str]] = {}
+    """Error names whose class this language's users know by another name (Java's 401)."""
+    runtime_error_classes: frozenset[str] = frozenset()
+    """The classes of the runtime beside the per-status ones: a status class may not take their names."""
+
+    def error_class_name(self, e: StatusError) -> str:
+        """The class of the errors of one status (the IR's client policy)."""
+        return self.error_class_renames.get(str(e.name)) or pascal(e.name) + self.error_class_suffix
+
     def escapers(self) -> dict[str, Callable[..., str]]:
         """The filters that print spec text, one per literal context the templates print into (a
         string literal, a doc comment, ...). Each is marked with `literals.escaper`: nothing else can
@@ -330,6 +342,7 @@ class _NamingPass:
 
     def run(self) -> None:
         ir, table, lang = self.ir, self.table, self.lang
+        self._name_errors()
         for t in sorted(ir.types.values(), key=self._depth):
             spelled = self.checked(table.type_name(t, ir), t.pointer, "the type")
             key = table.type_scope(t, ir)
@@ -365,6 +378,18 @@ class _NamingPass:
         for top in ir.resources:
             self._name_resources(top, Namespace(lang, "on the client", self.method_reserved))
         table.claim_extras(ir, self._claim_extra)
+
+    def _name_errors(self) -> None:
+        """The class of each status in the client policy: named first, the types' scopes reserve them."""
+        classes = Namespace(self.lang, "among the error classes")
+        for e in self.ir.client.all_errors:
+            pointer = e.pointer + "/name"
+            spelled = self.checked(self.table.error_class_name(e), pointer, "the error class")
+            if spelled in self.table.runtime_error_classes:
+                raise SpecError(
+                    pointer, f"{self.lang}: {spelled} is a class of the runtime; choose another name"
+                )
+            e.names[self.lang] = classes.claim(spelled, pointer)
 
     def _claim_extra(self, key: str, name: str, pointer: str) -> str:
         checked = self.checked(name, pointer, "the type")

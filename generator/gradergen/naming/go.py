@@ -45,7 +45,7 @@ INITIALISMS = frozenset(
 RUNTIME_NAMES = frozenset(
     # what the package's hand-written half declares at package level
     "Client NewClient DefaultClientOptions DefaultBaseURL DefaultMaxRetries DefaultRequestTimeout Error "
-    "Nullable Value Null Ptr String Int Float Bool".split()
+    "Nullable Value Null Ptr String Int Float Bool IdempotencyHeader RequestIDHeader".split()
 )
 
 MEMBER_NAMES = frozenset({"ExtraFields", "MarshalJSON", "UnmarshalJSON", "IsKnown", "IsZero", "String"})

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable
+from typing import ClassVar
 
 from ..ir.model import (
     IR,
@@ -41,11 +42,18 @@ MEMBER_NAMES = frozenset(
 )
 """Methods every generated class (or its builder) already has: a field of that name gets a suffix."""
 
-NESTED_CLASS_NAMES = frozenset({"Builder", "Known", "Visitor", "Serializer", "Deserializer"})
+NESTED_CLASS_NAMES = frozenset(
+    {"Builder", "Known", "Visitor", "Serializer", "Deserializer", "WithRawResponse"}
+)
 """Classes the templates declare inside models: an IR type nested there may not take these names."""
 
 JDK_AND_JACKSON = {
     "ArrayList": "java.util.ArrayList",
+    "CancellationException": "java.util.concurrent.CancellationException",
+    "CompletionException": "java.util.concurrent.CompletionException",
+    "ObjectNode": "com.fasterxml.jackson.databind.node.ObjectNode",
+    "URLEncoder": "java.net.URLEncoder",
+    "UUID": "java.util.UUID",
     "ByteArrayOutputStream": "java.io.ByteArrayOutputStream",
     "ByteBuffer": "java.nio.ByteBuffer",
     "Collections": "java.util.Collections",
@@ -113,7 +121,7 @@ RESERVED_TYPE_NAMES = frozenset(JDK_AND_JACKSON) | JAVA_LANG | NESTED_CLASS_NAME
 
 RUNTIME_CLASSES = {
     "core": ["JsonField", "ModelSupport", "ObjectMappers"],
-    "client": ["OpenAIClient"],
+    "client": ["OpenAIClient", "OpenAIClientAsync", "RequestOptions", "ApiResponse"],
     "errors": [
         "OpenAIException",
         "OpenAIServiceException",
@@ -121,17 +129,10 @@ RUNTIME_CLASSES = {
         "OpenAITimeoutException",
         "OpenAIInvalidDataException",
         "OpenAIResponseTooLargeException",
-        "BadRequestException",
-        "UnauthorizedException",
-        "PermissionDeniedException",
-        "NotFoundException",
-        "ConflictException",
-        "UnprocessableEntityException",
-        "RateLimitException",
-        "InternalServerException",
     ],
 }
-"""The hand-written runtime's public classes, by package under the root."""
+"""The hand-written runtime's public classes, by package under the root; the class of each error
+status comes from the IR's client policy (`ir.client.all_errors`) and goes to "errors" too."""
 RUNTIME_CLASS_NAMES = frozenset(
     [*(c for classes in RUNTIME_CLASSES.values() for c in classes), "HttpTransport", "OpenAIClient"]
 )
@@ -172,6 +173,10 @@ class JavaNaming(NamingTable):
     reserved = KEYWORDS | MEMBER_NAMES
     nests_types = True
     fold_case_types = True  # a class is a file, or a file of its own once compiled (Outer$Inner.class)
+    error_class_suffix = "Exception"
+    error_class_renames: ClassVar[dict[str, str]] = {"authentication": "UnauthorizedException"}
+    """The official Java SDK's name for 401, which Java users know."""
+    runtime_error_classes = RUNTIME_CLASS_NAMES | RESERVED_TYPE_NAMES
 
     # ------------------------------------------------------------------ names
     def type_scope(self, t: NamedType, ir: IR) -> str:
@@ -186,7 +191,7 @@ class JavaNaming(NamingTable):
     def reserved_type_names(self, scope: str, ir: IR) -> frozenset[str]:
         """A spec type may not shadow a class the code names by its simple name; a nested one may not
         take the name of a class the templates nest beside it, nor of a class enclosing it."""
-        names = RESERVED_TYPE_NAMES | RUNTIME_CLASS_NAMES
+        names = RESERVED_TYPE_NAMES | RUNTIME_CLASS_NAMES | {e.names[self.lang] for e in ir.client.all_errors}
         owner = ir.types.get(scope) if scope else None
         while owner is not None:
             names |= {owner.names[self.lang]}
@@ -231,6 +236,14 @@ class JavaNaming(NamingTable):
 
     def resource_name(self, r: Resource) -> str:
         return pascal("_".join(r.path)) + "Service"
+
+    def claim_extras(self, ir: IR, claim: Callable[[str, str, str], str]) -> None:
+        """Each resource's class in the async client: FineTuningService beside FineTuningServiceAsync."""
+        for r in ir.all_resources():
+            pointer = next(op for node in r.walk() for op in node.operations).pointer + "/x-sdk-resource"
+            r.names[self.lang + ".async"] = claim(
+                self.resource_scope(r), r.names[self.lang] + "Async", pointer
+            )
 
     def resource_attr_name(self, r: Resource) -> str:
         return _identifier(camel(r.segment))

@@ -9,7 +9,17 @@ from collections.abc import Callable
 from typing import Any
 
 from ..ir.model import IR, Field, Named, NamedType, Struct, Union
-from ..literals import c_string, escaper, markdown_inline, normalize_breaks, toml_string, u4_or_u8
+from ..literals import (
+    NUMBER_FILTERS,
+    bytes_literal,
+    c_string,
+    escaper,
+    markdown_code,
+    markdown_inline,
+    normalize_breaks,
+    toml_string,
+    u4_or_u8,
+)
 from ..options import Options
 from .base import Namespace, NamingTable, pascal, resource_chain, snake, words
 
@@ -40,24 +50,36 @@ def help_string(text: str) -> str:
 RUNTIME_EXPORTS = (
     "APIConnectionError",
     "APIError",
+    "APIResponse",
     "APIResponseTooLargeError",
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
-    "AuthenticationError",
-    "BadRequestError",
+    "AsyncClient",
     "Client",
-    "ConflictError",
     "DEFAULT_BASE_URL",
     "GradersError",
-    "InternalServerError",
     "NOT_GIVEN",
-    "NotFoundError",
-    "PermissionDeniedError",
-    "RateLimitError",
-    "UnprocessableEntityError",
+    "RequestOptions",
 )
-"""What the package exports besides its models: the client and its errors."""
+"""What the package exports besides its models and the error class of each status (from the IR)."""
+
+
+RUNTIME_ERRORS = tuple(name for name in RUNTIME_EXPORTS if name.endswith("Error"))
+"""The error classes of the runtime (_exceptions.py) besides those of each status."""
+
+
+ASYNC, RAW, ASYNC_RAW = "python.async", "python.raw", "python.async_raw"
+"""The keys of a resource's async, raw-response and async raw-response classes in its `names`."""
+
+CALL_OPTIONS = frozenset({"extra_headers", "extra_query", "extra_body", "timeout"})
+"""The keyword arguments every operation takes besides the request's properties."""
+
+
+def param_name(f: Field) -> str:
+    """The keyword argument of a request property: its name, unless a per-call option holds it."""
+    name = str.__str__(f.names["python"])
+    return name + "_" if name in CALL_OPTIONS else name
 
 
 def _export_order(name: str) -> tuple[int, str]:
@@ -83,7 +105,8 @@ PROTECTED_PREFIXES = ("model_dump", "model_validate")
 
 MODULE_NAMES = frozenset(
     """annotations Annotated Any Literal BaseModel ConfigDict Field RootModel TypeAliasType AwareDatetime
-    TYPE_CHECKING NOT_GIVEN Discriminator Tag dispatcher""".split()
+    TYPE_CHECKING NOT_GIVEN Discriminator Tag dispatcher Mapping RequestOptions APIResponse AsyncClient
+    Client""".split()
 )
 """Names the generated modules import or define beside the models (models.py, _resources.py)."""
 
@@ -123,6 +146,7 @@ class PythonNaming(NamingTable):
 
     reserved_method_names = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist)
     names_enum_values = False
+    runtime_error_classes = frozenset(RUNTIME_EXPORTS) | frozenset(dir(builtins))
 
     def type_name(self, t: NamedType, ir: IR) -> str:
         """A spec name that is a Python identifier stays as it is (the names of the documented SDK);
@@ -134,7 +158,8 @@ class PythonNaming(NamingTable):
         return name if name[:1].isalpha() else "T" + name
 
     def reserved_type_names(self, scope: str, ir: IR) -> frozenset[str]:
-        return frozenset(dir(builtins)) | MODULE_NAMES | frozenset(RUNTIME_EXPORTS)
+        errors = {e.names[self.lang] for e in ir.client.all_errors}
+        return frozenset(dir(builtins)) | MODULE_NAMES | frozenset(RUNTIME_EXPORTS) | errors
 
     def field_name(self, f: Field, owner: Struct) -> str:
         name = snake(f.wire_name) or "field"
@@ -147,6 +172,18 @@ class PythonNaming(NamingTable):
 
         for u in lenient_unions(ir):
             u.fallback_names[self.lang] = claim("", "Unknown" + u.names[self.lang], u.pointer + "/oneOf")
+        for r in ir.all_resources():
+            pointer = next(op for node in r.walk() for op in node.operations).pointer + "/x-sdk-resource"
+            kinds = [
+                (ASYNC, "Async{}"),
+                *(
+                    [(RAW, "{}WithRawResponse"), (ASYNC_RAW, "Async{}WithRawResponse")]
+                    if r.operations
+                    else []
+                ),
+            ]
+            for key, pattern in kinds:
+                r.names[key] = claim("", pattern.format(r.names[self.lang]), pointer)
         reserved_flags = ["--api-key", "--base-url", "--timeout", "--max-retries", "--help", "-h"]
         for op in ir.operations:
             request = ir.get(op.request)
@@ -164,6 +201,7 @@ class PythonNaming(NamingTable):
             "description_str": description_string,
             "toml_str": toml_string,
             "md": markdown_inline,
+            "md_code": markdown_code,
         }
 
     def param_type(self, f: Field, ir: IR) -> str:
@@ -176,7 +214,7 @@ class PythonNaming(NamingTable):
         return expr
 
     def jinja_filters(self) -> dict[str, Callable[..., Any]]:
-        return {"snake": snake, "pascal": pascal}
+        return {"snake": snake, "pascal": pascal, **NUMBER_FILTERS, "bytes_literal": bytes_literal}
 
     def context(self, ir: IR, options: Options) -> dict[str, Any]:
         from ..ir.jsonschema import lenient_unions
@@ -189,13 +227,25 @@ class PythonNaming(NamingTable):
             request = ir.get(op.request)
             assert isinstance(request, Struct)
             used_by_resources |= {py(f.type.name) for f in request.fields if isinstance(f.type, Named)}
+        errors = {e.names[self.lang] for e in ir.client.all_errors}
         models = {py(name) for name in ir.types} | {u.fallback_names[self.lang] for u in lenient_unions(ir)}
         return {
             "package": options.python_package,
-            "resource_imports": sorted(used_by_resources),
-            "models": sorted(models),
-            "exports": sorted(models | set(RUNTIME_EXPORTS), key=_export_order),
+            "resource_imports": sorted(used_by_resources, key=_export_order),
+            "models": sorted(models, key=_export_order),
+            "exports": sorted(models | set(RUNTIME_EXPORTS) | errors, key=_export_order),
+            "error_exports": sorted(set(RUNTIME_ERRORS) | errors),
             "accessor": lambda r: ".".join(resource_chain(ir, r, self.lang)),
+            "param_name": param_name,
+            "resource_classes": sorted(
+                str.__str__(r.names[key])
+                for r in ir.all_resources()
+                for key in (self.lang, ASYNC, RAW, ASYNC_RAW)
+                if key in r.names
+            ),
+            "top_resource_classes": sorted(
+                str.__str__(r.names[key]) for r in ir.resources for key in (self.lang, ASYNC)
+            ),
         }
 
 

@@ -44,7 +44,9 @@ SHADOWED_METHODS = frozenset(
     "pretty_print to_h to_json".split()
 )
 
-RUNTIME_CONSTANTS = frozenset({"Client", "Errors", "Internal", "Resources", "VERSION", "Version"})
+RUNTIME_CONSTANTS = frozenset(
+    {"Client", "Errors", "Internal", "RawResponse", "Resources", "VERSION", "Version"}
+)
 """Constants the gem defines beside the models: a top-level type of one of these names is renamed."""
 
 CORE_CONSTANTS = frozenset(
@@ -53,7 +55,7 @@ CORE_CONSTANTS = frozenset(
 )
 """Core classes the generated code names unqualified: a type must not hide them in its module."""
 
-RUNTIME_FILES = frozenset({"client", "errors", "internal", "resources", "version"})
+RUNTIME_FILES = frozenset({"client", "errors", "internal", "raw_response", "resources", "version"})
 """The gem's own files beside the models (lib/<gem>/<name>.rb)."""
 
 
@@ -134,6 +136,10 @@ def require_path(module: str) -> str:
 
 class RubyNaming(NamingTable):
     lang = "ruby"
+    runtime_error_classes = frozenset(
+        """Error APIError APIConnectionError APITimeoutError APIResponseValidationError
+        APIResponseTooLargeError APIStatusError STATUS_CLASSES""".split()
+    )
     reserved = KEYWORDS | SHADOWED_METHODS
     nests_types = True
 
@@ -155,6 +161,15 @@ class RubyNaming(NamingTable):
                 name = snake(t.names[self.lang])
                 if files.claim(name, t.pointer, suffix=_no_rename) != name:
                     raise SpecError(t.pointer, f"ruby: the file name {name}.rb is the runtime's")
+        for op in ir.operations:
+            request = ir.get(op.request)
+            assert isinstance(request, Struct)
+            for f in request.value_fields:
+                if f.names[self.lang] == "request_options":
+                    raise SpecError(
+                        f.pointer,
+                        "ruby: request_options is the keyword of every call's options; rename the property",
+                    )
 
     def type_name(self, t: NamedType, ir: IR) -> str:
         name = t.local_name if _CONSTANT.match(t.local_name) else pascal(t.local_name)

@@ -5,6 +5,7 @@ shapes of the canonical spec, with /healthz and the spec itself at /v1/openapi.y
     POST /v1/fine_tuning/alpha/graders/validate   GraderValidateParams → GraderValidateResponse
     GET  /healthz                                 {"status": "ok", the pools' occupancy}
     GET  /v1/openapi.yaml                         the canonical spec
+    POST /openrlhf/get_reward                     OpenRLHF's remote reward model (serve --reward-grader)
 
 Every answer that is not 200 carries the API's error envelope. A /run whose grader has a python grader
 says the sandbox's isolation level in the `X-Gradergen-Isolation` header.
@@ -32,6 +33,7 @@ from ..engine import EngineError
 from ..engine.outcome import as_json
 from ..engine.services import close_all
 from ..resources import default_spec
+from ..rewards import openrlhf
 from .accesslog import AccessLog, note, noted_fields
 from .body import ClientGone, declared_size, read
 from .errors import ApiError
@@ -170,6 +172,7 @@ def create_app(settings: Settings | None = None) -> Any:
             Route(f"{API}/validate", validate, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/v1/openapi.yaml", openapi, methods=["GET"]),
+            openrlhf.route(service),
         ],
         exception_handlers={
             ApiError: _api_error,

@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import copy
 import ipaddress
+import json
 import os
 import sys
 from pathlib import Path
 from typing import Any
+
+from ..rewards import openrlhf
 
 COMMANDS = ("serve",)
 EXIT_USAGE = 2
@@ -38,6 +41,26 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "--insecure-public",
         action="store_true",
         help="allow a non-loopback address without an API key (anyone who reaches it may run graders)",
+    )
+    s.add_argument(
+        "--reward-grader",
+        default=None,
+        metavar="FILE",
+        help=f"serve this grader as OpenRLHF's remote reward model at {openrlhf.PATH}",
+    )
+    s.add_argument(
+        "--reward-deadline",
+        type=float,
+        default=None,
+        metavar="S",
+        help=f"seconds a reward batch may take (default: {openrlhf.DEFAULT_DEADLINE:g})",
+    )
+    s.add_argument(
+        "--reward-strip",
+        action="append",
+        default=[],
+        metavar="TOKEN",
+        help="an end-of-turn token to cut from a response's end (repeatable), e.g. '<|im_end|>'",
     )
     s.add_argument(
         "--log-level", choices=("debug", "info", "warning", "error"), default="info", help="default: info"
@@ -92,6 +115,9 @@ def run(args: argparse.Namespace) -> int:
         config = EngineConfig.load(args.config)
     except EngineError as exc:
         return _usage(str(exc))
+    problem = _reward_settings(args, config)
+    if problem is not None:
+        return _usage(problem)
     # The workers (and the app in this process) read their settings from the environment.
     if args.config is not None:
         os.environ["GRADERGEN_CONFIG"] = str(args.config.resolve())
@@ -116,6 +142,33 @@ def run(args: argparse.Namespace) -> int:
         timeout_graceful_shutdown=int(longest) + 5,
     )
     return 0
+
+
+def _reward_settings(args: argparse.Namespace, config: Any) -> str | None:
+    """Check the reward grader now (a bad one is refused before the server starts) and hand the
+    settings to the server's processes through the environment."""
+    if args.reward_grader is None:
+        if args.reward_deadline is not None or args.reward_strip:
+            return "--reward-deadline and --reward-strip need --reward-grader"
+        return None
+    if args.reward_deadline is not None and not args.reward_deadline > 0:
+        return f"--reward-deadline must be more than 0 seconds, found {args.reward_deadline:g}"
+    from ..engine import EngineError
+    from ..rewards.core import as_compiled
+
+    grader = Path(args.reward_grader)
+    if not grader.is_file():
+        return f"--reward-grader: no such file: {args.reward_grader}"
+    try:
+        as_compiled(grader, config)
+    except EngineError as exc:
+        return f"--reward-grader {args.reward_grader}: {exc}"
+    os.environ[openrlhf.GRADER_VARIABLE] = str(grader.resolve())
+    if args.reward_deadline is not None:
+        os.environ[openrlhf.DEADLINE_VARIABLE] = repr(args.reward_deadline)
+    if args.reward_strip:
+        os.environ[openrlhf.STRIP_VARIABLE] = json.dumps(args.reward_strip)
+    return None
 
 
 def _usage(message: str) -> int:

@@ -27,6 +27,10 @@ __all__ = [
 ]
 
 
+REQUEST_ID_HEADER = "x-request-id"
+"""The answer's header that identifies the request to the API's operators."""
+
+
 class GradersError(Exception):
     """The base class of every error this package raises."""
 
@@ -82,6 +86,8 @@ class APIResponseValidationError(APIError):
         self.status_code = response.status_code
         self.body = response.text
         self.response = response
+        self.request_id: str | None = response.headers.get(REQUEST_ID_HEADER)
+        """The API's id of the request, to quote when asking for support."""
 
 
 class APIStatusError(APIError):
@@ -105,6 +111,10 @@ class APIStatusError(APIError):
         self.type = type
         self.body = body
         self.response = response
+        self.request_id: str | None = (
+            response.headers.get(REQUEST_ID_HEADER) if response is not None else None
+        )
+        """The API's id of the request, to quote when asking for support."""
 
     def __str__(self) -> str:
         parts = [f"HTTP {self.status_code}"]
@@ -115,35 +125,35 @@ class APIStatusError(APIError):
 
 
 class BadRequestError(APIStatusError):
-    """HTTP 400: the request, or the grader in it, is invalid."""
+    """HTTP 400: The request, or the grader in it, is invalid."""
 
 
 class AuthenticationError(APIStatusError):
-    """HTTP 401: the API key is missing or wrong."""
+    """HTTP 401: The API key is missing or wrong."""
 
 
 class PermissionDeniedError(APIStatusError):
-    """HTTP 403."""
+    """HTTP 403: The API key may not use this endpoint."""
 
 
 class NotFoundError(APIStatusError):
-    """HTTP 404."""
+    """HTTP 404: The endpoint does not exist."""
 
 
 class ConflictError(APIStatusError):
-    """HTTP 409."""
+    """HTTP 409: The request conflicts with another one; it is retried."""
 
 
 class UnprocessableEntityError(APIStatusError):
-    """HTTP 422."""
+    """HTTP 422: The request is well-formed but cannot be processed."""
 
 
 class RateLimitError(APIStatusError):
-    """HTTP 429: too many requests."""
+    """HTTP 429: Too many requests; it is retried."""
 
 
 class InternalServerError(APIStatusError):
-    """HTTP 5XX."""
+    """HTTP 5XX: The API failed; it is retried."""
 
 
 _BY_STATUS: dict[int, type[APIStatusError]] = {

@@ -17,6 +17,22 @@ module OpenAIGraders
     DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
     # Besides these, every 5XX status is retried.
     RETRYABLE_STATUSES = [408, 409, 429].freeze
+    # The wait before the first retry; it doubles before each next one, up to MAX_BACKOFF.
+    INITIAL_BACKOFF = 0.5
+    MAX_BACKOFF = 8.0
+    # Each wait is shortened by up to this fraction of itself, at random, so that clients spread out.
+    BACKOFF_JITTER = 0.25
+    # A longer Retry-After than this (in seconds) is ignored in favour of the backoff.
+    MAX_RETRY_AFTER = 60.0
+    API_KEY_ENV = "OPENAI_API_KEY"
+    BASE_URL_ENV = "OPENAI_BASE_URL"
+    # Sent with every request; one key for all the attempts of a call, so that the API can tell a retry.
+    IDEMPOTENCY_HEADER = "Idempotency-Key"
+    # The answer's header that identifies the request to the API's operators.
+    REQUEST_ID_HEADER = "x-request-id"
+    USER_AGENT = "openai_graders/#{VERSION} ruby/#{RUBY_VERSION}".freeze
+    # What a call's request_options: may hold.
+    REQUEST_OPTIONS = %i[timeout max_retries extra_headers extra_query extra_body].freeze
     TIMEOUT_ERRORS = [Net::OpenTimeout, Net::ReadTimeout, Net::WriteTimeout].freeze
     CONNECTION_ERRORS = [SystemCallError, IOError, SocketError, Net::HTTPBadResponse, OpenSSL::SSL::SSLError].freeze
     private_constant :TIMEOUT_ERRORS, :CONNECTION_ERRORS
@@ -34,12 +50,12 @@ module OpenAIGraders
     #              Errors::APIResponseTooLargeError.
     def initialize(api_key: nil, base_url: nil, timeout: DEFAULT_TIMEOUT, max_retries: DEFAULT_MAX_RETRIES,
                    max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES)
-      @api_key = api_key || ENV.fetch("OPENAI_API_KEY", nil)
+      @api_key = api_key || ENV.fetch(API_KEY_ENV, nil)
       if @api_key.nil? || @api_key.empty?
-        raise ArgumentError, "No API key: pass api_key: to OpenAIGraders::Client.new or set OPENAI_API_KEY"
+        raise ArgumentError, "No API key: pass api_key: to OpenAIGraders::Client.new or set #{API_KEY_ENV}"
       end
 
-      @base_url = [base_url, ENV.fetch("OPENAI_BASE_URL", nil), DEFAULT_BASE_URL].find { |url| url && !url.empty? }
+      @base_url = [base_url, ENV.fetch(BASE_URL_ENV, nil), DEFAULT_BASE_URL].find { |url| url && !url.empty? }
       @base_url = @base_url.chomp("/")
       @timeout = timeout
       @max_retries = max_retries
@@ -52,10 +68,27 @@ module OpenAIGraders
     # that is safe. Raises Errors::APIStatusError (a subclass per status), Errors::APIConnectionError (no
     # complete answer; Errors::APITimeoutError past the timeout), Errors::APIResponseTooLargeError or
     # Errors::APIResponseValidationError (an answer that is not the expected JSON).
-    def request(method, path, body:, response:)
+    #
+    # request_options: changes this call only: timeout: and max_retries: replace the client's,
+    # extra_headers: are sent besides (or instead of) the client's, extra_query: is added to the URL and
+    # extra_body: is merged into the JSON body at its top level (it wins).
+    def request(method, path, body:, response:, request_options: {})
+      request_raw(method, path, body: body, response: response, request_options: request_options).parse
+    end
+
+    # Like request, but answers with a RawResponse: the status, the headers and the request id, and
+    # `parse` for the model.
+    def request_raw(method, path, body:, response:, request_options: {})
+      options = check_request_options(request_options)
       url = "#{@base_url}#{path}"
-      answer, text = with_retries(url) { exchange(method, URI(url), JSON.generate(body), url) }
-      parse_answer(response, answer, text, url)
+      url = "#{url}?#{URI.encode_www_form(options[:extra_query])}" unless options.fetch(:extra_query, {}).empty?
+      payload = payload(body, options[:extra_body])
+      headers = request_headers(options.fetch(:extra_headers, {}))
+      timeout = options.fetch(:timeout, @timeout)
+      answer, text, retries = with_retries(options.fetch(:max_retries, @max_retries), url) do
+        exchange(method, URI(url), payload, headers, timeout, url)
+      end
+      RawResponse.new(answer, text, url: url, model: response, retries_taken: retries)
     end
 
     def inspect = "#<#{self.class.name} base_url=#{@base_url.inspect} timeout=#{@timeout} max_retries=#{@max_retries}>"
@@ -79,19 +112,64 @@ module OpenAIGraders
       raise ArgumentError, "max_retries must be an Integer, 0 or more, got #{@max_retries.inspect}"
     end
 
-    def with_retries(url)
+    def check_request_options(options)
+      raise ArgumentError, "request_options must be a Hash, got #{options.inspect}" unless options.is_a?(Hash)
+
+      options = options.transform_keys(&:to_sym)
+      unknown = options.keys - REQUEST_OPTIONS
+      unless unknown.empty?
+        raise ArgumentError, "unknown request option #{unknown.first.inspect} (known: #{REQUEST_OPTIONS.join(", ")})"
+      end
+      if options.key?(:timeout) && !(options[:timeout].is_a?(Numeric) && options[:timeout].positive?)
+        raise ArgumentError, "request_options timeout: must be a positive number of seconds, got #{options[:timeout].inspect}"
+      end
+      if options.key?(:max_retries) && !(options[:max_retries].is_a?(Integer) && options[:max_retries] >= 0)
+        raise ArgumentError, "request_options max_retries: must be an Integer, 0 or more, got #{options[:max_retries].inspect}"
+      end
+      %i[extra_headers extra_query extra_body].each do |key|
+        next if !options.key?(key) || options[key].is_a?(Hash)
+
+        raise ArgumentError, "request_options #{key}: must be a Hash, got #{options[key].inspect}"
+      end
+      options
+    end
+
+    def payload(body, extra_body)
+      return JSON.generate(body) if extra_body.nil? || extra_body.empty?
+
+      JSON.generate(JSON.parse(JSON.generate(body)).merge(extra_body.transform_keys(&:to_s)))
+    end
+
+    # The headers of every attempt of one call: one idempotency key for all of them.
+    def request_headers(extra)
+      headers = {
+        "Authorization" => "Bearer #{@api_key}",
+        "Content-Type" => "application/json",
+        "Accept" => "application/json",
+        "User-Agent" => USER_AGENT,
+        IDEMPOTENCY_HEADER => "gradergen-#{SecureRandom.uuid}"
+      }
+      extra.each do |name, value|
+        headers.delete_if { |known, _| known.casecmp?(name.to_s) }
+        headers[name.to_s] = value.to_s
+      end
+      headers
+    end
+
+    # The answer, its text and how many attempts failed before it.
+    def with_retries(max_retries, url)
       attempt = 0
       loop do
         begin
           answer, text = yield
-          return [answer, text] if answer.is_a?(Net::HTTPSuccess)
+          return [answer, text, attempt] if answer.is_a?(Net::HTTPSuccess)
 
           error = status_error(answer, text, url)
-          raise error if attempt >= @max_retries || !retryable?(answer.code.to_i)
+          raise error if attempt >= max_retries || !retryable?(answer.code.to_i)
 
           delay = retry_after(answer) || backoff(attempt)
         rescue Errors::APIConnectionError # and APITimeoutError
-          raise if attempt >= @max_retries
+          raise if attempt >= max_retries
 
           delay = backoff(attempt)
         end
@@ -103,12 +181,12 @@ module OpenAIGraders
     # One attempt, all of it within @timeout: connecting, the headers and the whole body. Net::HTTP's
     # timeouts bound each read, not their sum, so a body sent a byte at a time would never time out; the
     # exchange runs on a thread of its own instead, which is stopped at the deadline.
-    def exchange(method, uri, payload, url)
+    def exchange(method, uri, payload, headers, timeout, url)
       worker = Thread.new do
         Thread.current.report_on_exception = false # join raises its error again, in the caller's thread
-        send_request(method, uri, payload, url)
+        send_request(method, uri, payload, headers, timeout, url)
       end
-      raise Errors::APITimeoutError.new(url: url) unless worker.join(@timeout)
+      raise Errors::APITimeoutError.new(url: url) unless worker.join(timeout)
 
       worker.value
     rescue *TIMEOUT_ERRORS
@@ -120,16 +198,13 @@ module OpenAIGraders
     end
 
     # The answer and its body's text, at most @max_response_bytes of it.
-    def send_request(method, uri, payload, url)
+    def send_request(method, uri, payload, headers, timeout, url)
       http = Net::HTTP.new(uri.host, uri.port)
       http.use_ssl = uri.scheme == "https"
-      http.open_timeout = http.read_timeout = http.write_timeout = @timeout
+      http.open_timeout = http.read_timeout = http.write_timeout = timeout
       http.max_retries = 0
       request = Net::HTTPGenericRequest.new(method.to_s.upcase, true, true, uri)
-      request["Authorization"] = "Bearer #{@api_key}"
-      request["Content-Type"] = "application/json"
-      request["Accept"] = "application/json"
-      request["User-Agent"] = "openai_graders/#{VERSION} ruby/#{RUBY_VERSION}"
+      headers.each { |name, value| request[name] = value }
       request.body = payload
       text = nil
       answer = http.start { |connection| connection.request(request) { |streamed| text = read_body(streamed, url) } }
@@ -161,37 +236,21 @@ module OpenAIGraders
         text
       end
       Errors::APIStatusError.for(
-        status: answer.code.to_i, body: parsed, url: url, request_id: answer["x-request-id"]
+        status: answer.code.to_i, body: parsed, url: url, request_id: answer[REQUEST_ID_HEADER]
       )
-    end
-
-    def parse_answer(model, answer, text, url)
-      data = begin
-        JSON.parse(text)
-      rescue JSON::ParserError, EncodingError => e
-        raise invalid_answer("The API answered with invalid JSON: #{e.message}", answer, text, url)
-      end
-      begin
-        model.from_h(data)
-      rescue ArgumentError => e
-        raise invalid_answer("The answer is not a #{model.name}: #{e.message}", answer, text, url)
-      end
-    end
-
-    def invalid_answer(message, answer, text, url)
-      Errors::APIResponseValidationError.new(message, status: answer.code.to_i, body: text, url: url)
     end
 
     def retryable?(status) = RETRYABLE_STATUSES.include?(status) || status >= 500
 
-    # 0.5 s, 1 s, 2 s ... at most 8 s, less up to a quarter at random so that clients spread out.
-    def backoff(attempt) = [0.5 * (2**attempt), 8.0].min * (1 - (0.25 * rand))
+    # INITIAL_BACKOFF, doubling up to MAX_BACKOFF, less up to BACKOFF_JITTER of it at random.
+    def backoff(attempt) = [INITIAL_BACKOFF * (2**[attempt, 30].min), MAX_BACKOFF].min * (1 - (BACKOFF_JITTER * rand))
 
-    # The wait the answer asks for (retry-after-ms, or retry-after in seconds), when between 0 and 60 s.
+    # The wait the answer asks for (retry-after-ms, or retry-after in seconds), when from 0 to
+    # MAX_RETRY_AFTER.
     def retry_after(answer)
       milliseconds = Float(answer["retry-after-ms"], exception: false)
       seconds = milliseconds ? milliseconds / 1000 : Float(answer["retry-after"], exception: false)
-      seconds if seconds&.positive? && seconds <= 60
+      seconds if seconds && seconds >= 0 && seconds <= MAX_RETRY_AFTER
     end
   end
 end

@@ -38,12 +38,13 @@ module OpenAIGraders
     # The API answered with success, but not with the JSON the operation returns. `body` is the answer's
     # text as received.
     class APIResponseValidationError < APIError
-      attr_reader :status, :body
+      attr_reader :status, :body, :request_id
 
-      def initialize(message, status:, body:, url: nil)
+      def initialize(message, status:, body:, url: nil, request_id: nil)
         super(message, url: url)
         @status = status
         @body = body
+        @request_id = request_id
       end
     end
 
@@ -92,35 +93,35 @@ module OpenAIGraders
       end
     end
 
-    # HTTP 400: the request, or the grader in it, is invalid.
+    # HTTP 400: The request, or the grader in it, is invalid.
     class BadRequestError < APIStatusError
     end
 
-    # HTTP 401: the API key is missing or wrong.
+    # HTTP 401: The API key is missing or wrong.
     class AuthenticationError < APIStatusError
     end
 
-    # HTTP 403.
+    # HTTP 403: The API key may not use this endpoint.
     class PermissionDeniedError < APIStatusError
     end
 
-    # HTTP 404.
+    # HTTP 404: The endpoint does not exist.
     class NotFoundError < APIStatusError
     end
 
-    # HTTP 409.
+    # HTTP 409: The request conflicts with another one; it is retried.
     class ConflictError < APIStatusError
     end
 
-    # HTTP 422.
+    # HTTP 422: The request is well-formed but cannot be processed.
     class UnprocessableEntityError < APIStatusError
     end
 
-    # HTTP 429: too many requests.
+    # HTTP 429: Too many requests; it is retried.
     class RateLimitError < APIStatusError
     end
 
-    # HTTP 5XX.
+    # HTTP 5XX: The API failed; it is retried.
     class InternalServerError < APIStatusError
     end
 

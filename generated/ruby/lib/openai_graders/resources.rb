@@ -42,11 +42,13 @@ module OpenAIGraders
           #   the `item` namespace. See [the guide](https://platform.openai.com/docs/guides/graders) for more
           #   details.
           #   nil leaves it out of the request.
+          # @param request_options [Hash] this call's timeout:, max_retries:, extra_headers:, extra_query: and
+          #   extra_body: (merged into the JSON body)
           # @return [OpenAIGraders::GraderRunResponse]
           # @raise [ArgumentError] an argument does not fit the spec; nothing was sent
           # @raise [OpenAIGraders::Errors::APIStatusError] the API answered with an error status
           # @raise [OpenAIGraders::Errors::APIConnectionError] the API could not be reached, even after retries
-          def run(grader:, model_sample:, item: nil)
+          def run(grader:, model_sample:, item: nil, request_options: {})
             params = OpenAIGraders::GraderRunParams.new(
               grader: grader,
               model_sample: model_sample,
@@ -54,7 +56,7 @@ module OpenAIGraders
             )
             @client.request(
               :post, "/fine_tuning/alpha/graders/run",
-              body: params, response: OpenAIGraders::GraderRunResponse
+              body: params, response: OpenAIGraders::GraderRunResponse, request_options: request_options
             )
           end
 
@@ -62,18 +64,84 @@ module OpenAIGraders
           #
           # @param grader [OpenAIGraders::StringCheckGrader, OpenAIGraders::TextSimilarityGrader, OpenAIGraders::PythonGrader, OpenAIGraders::ScoreModelGrader, OpenAIGraders::MultiGrader, OpenAIGraders::Grader::Unknown]
           #   The grader used for the fine-tuning job.
+          # @param request_options [Hash] this call's timeout:, max_retries:, extra_headers:, extra_query: and
+          #   extra_body: (merged into the JSON body)
           # @return [OpenAIGraders::GraderValidateResponse]
           # @raise [ArgumentError] an argument does not fit the spec; nothing was sent
           # @raise [OpenAIGraders::Errors::APIStatusError] the API answered with an error status
           # @raise [OpenAIGraders::Errors::APIConnectionError] the API could not be reached, even after retries
-          def validate(grader:)
+          def validate(grader:, request_options: {})
             params = OpenAIGraders::GraderValidateParams.new(
               grader: grader
             )
             @client.request(
               :post, "/fine_tuning/alpha/graders/validate",
-              body: params, response: OpenAIGraders::GraderValidateResponse
+              body: params, response: OpenAIGraders::GraderValidateResponse, request_options: request_options
             )
+          end
+
+          # The same operations, answering with a OpenAIGraders::RawResponse: the status, the headers and the
+          # request id, and `parse` for the model.
+          def with_raw_response = WithRawResponse.new(@client)
+
+          # The operations under /fine_tuning/alpha/graders, answering with OpenAIGraders::RawResponse.
+          class WithRawResponse
+            def initialize(client)
+              @client = client
+            end
+
+            # Run a grader.
+            #
+            # @param grader [OpenAIGraders::StringCheckGrader, OpenAIGraders::TextSimilarityGrader, OpenAIGraders::PythonGrader, OpenAIGraders::ScoreModelGrader, OpenAIGraders::MultiGrader, OpenAIGraders::Grader::Unknown]
+            #   The grader used for the fine-tuning job.
+            # @param model_sample [String]
+            #   The model sample to be evaluated. This value will be used to populate
+            #   the `sample` namespace. See [the guide](https://platform.openai.com/docs/guides/graders) for more
+            #   details.
+            #   The `output_json` variable will be populated if the model sample is a
+            #   valid JSON string.
+            # @param item [Object, nil]
+            #   The dataset item provided to the grader. This will be used to populate
+            #   the `item` namespace. See [the guide](https://platform.openai.com/docs/guides/graders) for more
+            #   details.
+            #   nil leaves it out of the request.
+            # @param request_options [Hash] this call's timeout:, max_retries:, extra_headers:, extra_query: and
+            #   extra_body: (merged into the JSON body)
+            # @return [OpenAIGraders::RawResponse] its `parse` gives a OpenAIGraders::GraderRunResponse
+            # @raise [ArgumentError] an argument does not fit the spec; nothing was sent
+            # @raise [OpenAIGraders::Errors::APIStatusError] the API answered with an error status
+            # @raise [OpenAIGraders::Errors::APIConnectionError] the API could not be reached, even after retries
+            def run(grader:, model_sample:, item: nil, request_options: {})
+              params = OpenAIGraders::GraderRunParams.new(
+                grader: grader,
+                model_sample: model_sample,
+                item: item
+              )
+              @client.request_raw(
+                :post, "/fine_tuning/alpha/graders/run",
+                body: params, response: OpenAIGraders::GraderRunResponse, request_options: request_options
+              )
+            end
+
+            # Validate a grader.
+            #
+            # @param grader [OpenAIGraders::StringCheckGrader, OpenAIGraders::TextSimilarityGrader, OpenAIGraders::PythonGrader, OpenAIGraders::ScoreModelGrader, OpenAIGraders::MultiGrader, OpenAIGraders::Grader::Unknown]
+            #   The grader used for the fine-tuning job.
+            # @param request_options [Hash] this call's timeout:, max_retries:, extra_headers:, extra_query: and
+            #   extra_body: (merged into the JSON body)
+            # @return [OpenAIGraders::RawResponse] its `parse` gives a OpenAIGraders::GraderValidateResponse
+            # @raise [ArgumentError] an argument does not fit the spec; nothing was sent
+            # @raise [OpenAIGraders::Errors::APIStatusError] the API answered with an error status
+            # @raise [OpenAIGraders::Errors::APIConnectionError] the API could not be reached, even after retries
+            def validate(grader:, request_options: {})
+              params = OpenAIGraders::GraderValidateParams.new(
+                grader: grader
+              )
+              @client.request_raw(
+                :post, "/fine_tuning/alpha/graders/validate",
+                body: params, response: OpenAIGraders::GraderValidateResponse, request_options: request_options
+              )
+            end
           end
         end
       end

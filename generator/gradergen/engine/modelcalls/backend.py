@@ -70,6 +70,11 @@ class ModelBackend:
         except MalformedReply as exc:
             raise ModelCallFailed(f"{self.connection.base_url} sent {exc}", False) from None
 
+    def cached(self, request: ChatRequest) -> Reply | None:
+        """The reply the cache holds for `request`, if any, without calling anything (a dry run asks)."""
+        _, _, key = self._prepare(request)
+        return self._cached(key, [])
+
     def complete(self, request: ChatRequest, notes: list[str] | None = None) -> Reply:
         """The reply to `request`; what a person should know (a cache that failed) goes to `notes`."""
         notes = [] if notes is None else notes

@@ -2,6 +2,8 @@
 
 package com.openai.graders.client;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.openai.graders.core.ObjectMappers;
 import com.openai.graders.errors.OpenAIException;
 import com.openai.graders.errors.OpenAIInvalidDataException;
@@ -10,6 +12,7 @@ import com.openai.graders.errors.OpenAIServiceException;
 import com.openai.graders.errors.OpenAITimeoutException;
 import java.io.IOException;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
@@ -17,22 +20,31 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * Sends requests: authentication, one deadline per attempt, retries with backoff, a bound on the size of
- * an answer, and errors by status.
+ * Sends requests, blocking or async: authentication, one deadline per attempt, retries with backoff, one
+ * idempotency key for every attempt of a call, a bound on the size of an answer, per-call options, and
+ * errors by status.
  */
 final class HttpTransport {
-    private static final String USER_AGENT = "openai-graders-java/1.0.0";
+    private static final String USER_AGENT =
+        "openai-graders-java/1.0.0 java/" + System.getProperty("java.version");
+    private static final String IDEMPOTENCY_HEADER = "Idempotency-Key";
     private static final Duration INITIAL_BACKOFF = Duration.ofMillis(500);
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(8);
-    private static final Duration MAX_RETRY_AFTER = Duration.ofSeconds(60);
+    private static final double BACKOFF_JITTER = 0.25;
+    private static final Duration MAX_RETRY_AFTER = Duration.ofMinutes(1);
 
     private final HttpClient http;
     private final String apiKey;
@@ -52,66 +64,189 @@ final class HttpTransport {
     }
 
     /** Sends {@code body} as JSON and reads the answer as a {@code responseType}. */
-    <T> T send(String method, String path, Object body, Class<T> responseType) {
-        HttpRequest request = HttpRequest.newBuilder(URI.create(baseUrl + path))
-            .timeout(timeout)
-            .header("Authorization", "Bearer " + apiKey)
-            .header("Content-Type", "application/json")
-            .header("Accept", "application/json")
-            .header("User-Agent", USER_AGENT)
-            .method(method, HttpRequest.BodyPublishers.ofString(ObjectMappers.toJson(body), StandardCharsets.UTF_8))
-            .build();
-        HttpResponse<byte[]> response = sendWithRetries(request);
-        try {
-            return ObjectMappers.fromJson(text(response), responseType);
-        } catch (OpenAIInvalidDataException e) {
-            throw new OpenAIInvalidDataException("The answer to " + method + " " + path + ": " + e.getMessage(), e);
+    <T> T send(String method, String path, Object body, Class<T> responseType, RequestOptions options) {
+        return sendRaw(method, path, body, responseType, options).parse();
+    }
+
+    /** Like {@link #send}, but the answer comes with its status and headers. */
+    <T> ApiResponse<T> sendRaw(String method, String path, Object body, Class<T> responseType, RequestOptions options) {
+        Call call = new Call(method, path, body, options);
+        for (int attempt = 0; ; attempt++) {
+            Duration wait;
+            try {
+                HttpResponse<byte[]> response = exchange(call);
+                wait = call.waitAfter(attempt, response, null);
+                if (wait == null) {
+                    return answer(response, responseType, call, attempt);
+                }
+            } catch (IOException e) {
+                wait = call.waitAfter(attempt, null, e);
+            }
+            sleep(wait, call.request);
         }
     }
 
-    private HttpResponse<byte[]> sendWithRetries(HttpRequest request) {
-        for (int attempt = 0; ; attempt++) {
-            boolean lastAttempt = attempt >= maxRetries;
+    /** The async {@link #sendRaw}: nothing blocks; retries wait on a timer, not on a thread. */
+    <T> CompletableFuture<ApiResponse<T>> sendAsync(
+            String method, String path, Object body, Class<T> responseType, RequestOptions options) {
+        Call call;
+        try {
+            call = new Call(method, path, body, options);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return attemptAsync(call, 0).thenApply(done -> answer(done.response, responseType, call, done.attempt));
+    }
+
+    private CompletableFuture<Attempted> attemptAsync(Call call, int attempt) {
+        CompletableFuture<HttpResponse<byte[]>> pending =
+            http.sendAsync(call.request, BoundedBody.handler(maxResponseBytes, describe(call.request)));
+        CompletableFuture.delayedExecutor(call.timeout.toNanos(), TimeUnit.NANOSECONDS)
+            .execute(() -> pending.cancel(true)); // past the deadline: closes the connection
+        return pending.handle((response, failure) -> {
             Duration wait;
             try {
-                HttpResponse<byte[]> response = exchange(request);
-                int status = response.statusCode();
-                if (status >= 200 && status < 300) {
-                    return response;
-                }
-                if (lastAttempt || !retryable(status)) {
-                    throw OpenAIServiceException.of(status, response.headers(), text(response));
-                }
-                wait = retryAfter(response.headers()).orElse(backoff(attempt));
-            } catch (HttpTimeoutException e) {
+                wait = call.waitAfter(attempt, response, failure == null ? null : ioFailure(failure, call));
+            } catch (RuntimeException e) {
+                return CompletableFuture.<Attempted>failedFuture(e);
+            }
+            if (wait == null) {
+                return CompletableFuture.completedFuture(new Attempted(response, attempt));
+            }
+            return CompletableFuture.supplyAsync(
+                    () -> attempt + 1, CompletableFuture.delayedExecutor(wait.toMillis(), TimeUnit.MILLISECONDS))
+                .thenCompose(next -> attemptAsync(call, next));
+        }).thenCompose(next -> next);
+    }
+
+    /** What an async attempt failed with, as the blocking one reports it. */
+    private static IOException ioFailure(Throwable failure, Call call) {
+        Throwable cause = failure;
+        if (failure instanceof CompletionException && failure.getCause() != null) {
+            cause = failure.getCause();
+        }
+        for (Throwable c = cause; c != null; c = c.getCause()) {
+            if (c instanceof OpenAIException known) {
+                throw known; // the body was too large
+            }
+        }
+        if (cause instanceof CancellationException) {
+            return new HttpTimeoutException("no complete answer within " + call.timeout);
+        }
+        return cause instanceof IOException io ? io : new IOException(cause);
+    }
+
+    private record Attempted(HttpResponse<byte[]> response, int attempt) {}
+
+    /** One call: the request all its attempts send, their timeout and how often they are retried. */
+    private final class Call {
+        final HttpRequest request;
+        final String operation;
+        final Duration timeout;
+        final int maxRetries;
+
+        Call(String method, String path, Object body, RequestOptions options) {
+            Objects.requireNonNull(options, "options");
+            this.operation = method + " " + path;
+            this.timeout = options.timeout().orElse(HttpTransport.this.timeout);
+            this.maxRetries = options.maxRetries().orElse(HttpTransport.this.maxRetries);
+            HttpRequest.Builder builder = HttpRequest.newBuilder(uri(path, options.queryParams()))
+                .timeout(timeout)
+                .header("Authorization", "Bearer " + apiKey)
+                .header("Content-Type", "application/json")
+                .header("Accept", "application/json")
+                .header("User-Agent", USER_AGENT)
+                .header(IDEMPOTENCY_HEADER, "gradergen-" + UUID.randomUUID());
+            options.headers().forEach(builder::setHeader);
+            this.request = builder
+                .method(method, HttpRequest.BodyPublishers.ofString(json(body, options), StandardCharsets.UTF_8))
+                .build();
+        }
+
+        /**
+         * The wait before the next attempt after {@code response} (or {@code failure}); null when the
+         * answer is a success. Throws what the call ends with when it is not retried.
+         */
+        Duration waitAfter(int attempt, HttpResponse<byte[]> response, IOException failure) {
+            boolean lastAttempt = attempt >= maxRetries;
+            if (failure instanceof HttpTimeoutException) {
                 if (lastAttempt) {
                     throw new OpenAITimeoutException(
-                        describe(request) + " timed out after " + (attempt + 1) + " attempt(s) of " + timeout, e);
+                        describe(request) + " timed out after " + (attempt + 1) + " attempt(s) of " + timeout, failure);
                 }
-                wait = backoff(attempt);
-            } catch (IOException e) {
+                return backoff(attempt);
+            }
+            if (failure != null) {
                 if (lastAttempt) {
                     throw new OpenAIIoException(
-                        describe(request) + " failed after " + (attempt + 1) + " attempt(s): " + e, e);
+                        describe(request) + " failed after " + (attempt + 1) + " attempt(s): " + failure, failure);
                 }
-                wait = backoff(attempt);
+                return backoff(attempt);
             }
-            sleep(wait, request);
+            int status = response.statusCode();
+            if (status >= 200 && status < 300) {
+                return null;
+            }
+            if (lastAttempt || !retryable(status)) {
+                throw OpenAIServiceException.of(status, response.headers(), text(response));
+            }
+            return retryAfter(response.headers()).orElse(backoff(attempt));
         }
+    }
+
+    private URI uri(String path, Map<String, String> query) {
+        StringBuilder uri = new StringBuilder(baseUrl + path);
+        char separator = '?';
+        for (Map.Entry<String, String> param : query.entrySet()) {
+            uri.append(separator).append(encode(param.getKey())).append('=').append(encode(param.getValue()));
+            separator = '&';
+        }
+        return URI.create(uri.toString());
+    }
+
+    private static String encode(String text) {
+        return URLEncoder.encode(text, StandardCharsets.UTF_8);
+    }
+
+    /** The params as JSON, with the options' body properties set at its top level. */
+    private static String json(Object body, RequestOptions options) {
+        if (options.bodyProperties().isEmpty()) {
+            return ObjectMappers.toJson(body);
+        }
+        try {
+            ObjectNode node = (ObjectNode) ObjectMappers.jsonMapper().readTree(ObjectMappers.toJson(body));
+            options.bodyProperties().forEach((name, value) -> node.set(name, ObjectMappers.jsonMapper().valueToTree(
+                    value)));
+            return ObjectMappers.toJson(node);
+        } catch (JsonProcessingException | IllegalArgumentException | ClassCastException e) {
+            throw new OpenAIInvalidDataException("Could not add the body properties: " + e.getMessage(), e);
+        }
+    }
+
+    private static <T> ApiResponse<T> answer(HttpResponse<byte[]> response, Class<T> responseType, Call call,
+            int attempt) {
+        return new ApiResponse<>(response.statusCode(), response.headers(), text(response), text -> {
+            try {
+                return ObjectMappers.fromJson(text, responseType);
+            } catch (OpenAIInvalidDataException e) {
+                throw new OpenAIInvalidDataException("The answer to " + call.operation + ": " + e.getMessage(), e);
+            }
+        }, attempt);
     }
 
     /**
-     * One attempt, all of it within the timeout: connecting, the headers and the whole body (at most
-     * {@code maxResponseBytes} of it). The request's own timeout covers only the wait for the headers.
+     * One attempt, all of it within the call's timeout: connecting, the headers and the whole body (at
+     * most {@code maxResponseBytes} of it). The request's own timeout covers only the wait for the headers.
      */
-    private HttpResponse<byte[]> exchange(HttpRequest request) throws IOException {
+    private HttpResponse<byte[]> exchange(Call call) throws IOException {
+        HttpRequest request = call.request;
         CompletableFuture<HttpResponse<byte[]>> pending =
             http.sendAsync(request, BoundedBody.handler(maxResponseBytes, describe(request)));
         try {
-            return pending.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            return pending.get(call.timeout.toNanos(), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
             pending.cancel(true); // closes the connection
-            throw new HttpTimeoutException("no complete answer within " + timeout);
+            throw new HttpTimeoutException("no complete answer within " + call.timeout);
         } catch (InterruptedException e) {
             pending.cancel(true);
             Thread.currentThread().interrupt();
@@ -134,10 +269,13 @@ final class HttpTransport {
         return status == 408 || status == 409 || status == 429 || status >= 500;
     }
 
-    /** 0.5 s, 1 s, 2 s ... at most 8 s, less up to a quarter at random so that clients spread out. */
+    /**
+     * {@code INITIAL_BACKOFF}, doubling up to {@code MAX_BACKOFF}, less up to {@code BACKOFF_JITTER} of it
+     * at random so that clients spread out.
+     */
     private static Duration backoff(int attempt) {
         long millis = Math.min(INITIAL_BACKOFF.toMillis() << Math.min(attempt, 16), MAX_BACKOFF.toMillis());
-        return Duration.ofMillis(millis - (long) (millis * 0.25 * ThreadLocalRandom.current().nextDouble()));
+        return Duration.ofMillis(millis - (long) (millis * BACKOFF_JITTER * ThreadLocalRandom.current().nextDouble()));
     }
 
     /** The wait the API asks for ({@code retry-after-ms} or {@code retry-after} in seconds), if sensible. */

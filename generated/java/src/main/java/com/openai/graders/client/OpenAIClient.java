@@ -43,7 +43,10 @@ public final class OpenAIClient {
 
     private final FineTuningService fineTuning;
 
+    private final HttpTransport transport;
+
     private OpenAIClient(HttpTransport transport) {
+        this.transport = transport;
         this.fineTuning = new FineTuningService(transport);
     }
 
@@ -55,6 +58,14 @@ public final class OpenAIClient {
     /** A builder; what it is not told comes from the environment, then from the defaults. */
     public static Builder builder() {
         return new Builder();
+    }
+
+    /**
+     * The same client with operations that return a {@code CompletableFuture} instead of blocking; it
+     * shares this client's settings and connections.
+     */
+    public OpenAIClientAsync async() {
+        return new OpenAIClientAsync(transport);
     }
 
     /** Operations under {@code /fine_tuning}. */
@@ -130,6 +141,19 @@ public final class OpenAIClient {
          * @throws OpenAIException if there is no API key or the base URL is not an HTTP(S) URL
          */
         public OpenAIClient build() {
+            return new OpenAIClient(transport());
+        }
+
+        /**
+         * Returns the async client.
+         *
+         * @throws OpenAIException if there is no API key or the base URL is not an HTTP(S) URL
+         */
+        public OpenAIClientAsync buildAsync() {
+            return new OpenAIClientAsync(transport());
+        }
+
+        private HttpTransport transport() {
             String key = firstNonBlank(apiKey, System.getenv("OPENAI_API_KEY"));
             if (key == null) {
                 throw new OpenAIException(
@@ -138,7 +162,7 @@ public final class OpenAIClient {
             String url = firstNonBlank(baseUrl, System.getenv("OPENAI_BASE_URL"));
             URI base = baseUri(url == null ? DEFAULT_BASE_URL : url);
             HttpClient http = httpClient != null ? httpClient : HttpClient.newBuilder().connectTimeout(timeout).build();
-            return new OpenAIClient(new HttpTransport(http, key, base, timeout, maxRetries, maxResponseBytes));
+            return new HttpTransport(http, key, base, timeout, maxRetries, maxResponseBytes);
         }
 
         private static URI baseUri(String url) {
@@ -193,9 +217,16 @@ public final class OpenAIClient {
     /** Operations under {@code /fine_tuning/alpha/graders}. */
     public static final class FineTuningAlphaGradersService {
         private final HttpTransport transport;
+        private final WithRawResponse withRawResponse;
 
         FineTuningAlphaGradersService(HttpTransport transport) {
             this.transport = transport;
+            this.withRawResponse = new WithRawResponse(transport);
+        }
+
+        /** The same operations, answering with the status, the headers and the request id beside the model. */
+        public WithRawResponse withRawResponse() {
+            return withRawResponse;
         }
 
         /**
@@ -213,8 +244,18 @@ public final class OpenAIClient {
          *     if the answer does not fit {@code GraderRunResponse}
          */
         public GraderRunResponse run(GraderRunParams params) {
+            return run(params, RequestOptions.none());
+        }
+
+        /**
+         * Run a grader.
+         *
+         * <p>With options for this call only: its timeout, retries, headers, query parameters and body
+         * properties.
+         */
+        public GraderRunResponse run(GraderRunParams params, RequestOptions options) {
             Objects.requireNonNull(params, "params");
-            return transport.send("POST", "/fine_tuning/alpha/graders/run", params, GraderRunResponse.class);
+            return transport.send("POST", "/fine_tuning/alpha/graders/run", params, GraderRunResponse.class, options);
         }
 
         /**
@@ -232,8 +273,89 @@ public final class OpenAIClient {
          *     if the answer does not fit {@code GraderValidateResponse}
          */
         public GraderValidateResponse validate(GraderValidateParams params) {
+            return validate(params, RequestOptions.none());
+        }
+
+        /**
+         * Validate a grader.
+         *
+         * <p>With options for this call only: its timeout, retries, headers, query parameters and body
+         * properties.
+         */
+        public GraderValidateResponse validate(GraderValidateParams params, RequestOptions options) {
             Objects.requireNonNull(params, "params");
-            return transport.send("POST", "/fine_tuning/alpha/graders/validate", params, GraderValidateResponse.class);
+            return transport.send("POST", "/fine_tuning/alpha/graders/validate", params, GraderValidateResponse.class,
+                    options);
+        }
+
+        /** The operations under {@code /fine_tuning/alpha/graders}, answering with {@code ApiResponse}. */
+        public static final class WithRawResponse {
+            private final HttpTransport transport;
+
+            WithRawResponse(HttpTransport transport) {
+                this.transport = transport;
+            }
+
+            /**
+             * Run a grader.
+             *
+             * <p>{@code POST /fine_tuning/alpha/graders/run}
+             *
+             * @throws com.openai.graders.errors.OpenAIServiceException
+             *     if the API answers with an error status (a subclass names it)
+             * @throws com.openai.graders.errors.OpenAIIoException
+             *     if no complete answer came, even after the retries
+             * @throws com.openai.graders.errors.OpenAIResponseTooLargeException
+             *     if the answer's body is larger than the size limit
+             * @throws com.openai.graders.errors.OpenAIInvalidDataException
+             *     if the answer does not fit {@code GraderRunResponse}
+             */
+            public ApiResponse<GraderRunResponse> run(GraderRunParams params) {
+                return run(params, RequestOptions.none());
+            }
+
+            /**
+             * Run a grader.
+             *
+             * <p>With options for this call only: its timeout, retries, headers, query parameters and body
+             * properties.
+             */
+            public ApiResponse<GraderRunResponse> run(GraderRunParams params, RequestOptions options) {
+                Objects.requireNonNull(params, "params");
+                return transport.sendRaw("POST", "/fine_tuning/alpha/graders/run", params, GraderRunResponse.class,
+                        options);
+            }
+
+            /**
+             * Validate a grader.
+             *
+             * <p>{@code POST /fine_tuning/alpha/graders/validate}
+             *
+             * @throws com.openai.graders.errors.OpenAIServiceException
+             *     if the API answers with an error status (a subclass names it)
+             * @throws com.openai.graders.errors.OpenAIIoException
+             *     if no complete answer came, even after the retries
+             * @throws com.openai.graders.errors.OpenAIResponseTooLargeException
+             *     if the answer's body is larger than the size limit
+             * @throws com.openai.graders.errors.OpenAIInvalidDataException
+             *     if the answer does not fit {@code GraderValidateResponse}
+             */
+            public ApiResponse<GraderValidateResponse> validate(GraderValidateParams params) {
+                return validate(params, RequestOptions.none());
+            }
+
+            /**
+             * Validate a grader.
+             *
+             * <p>With options for this call only: its timeout, retries, headers, query parameters and body
+             * properties.
+             */
+            public ApiResponse<GraderValidateResponse> validate(GraderValidateParams params, RequestOptions options) {
+                Objects.requireNonNull(params, "params");
+                return transport.sendRaw("POST", "/fine_tuning/alpha/graders/validate", params,
+                        GraderValidateResponse.class, options);
+            }
         }
     }
+
 }

@@ -4,7 +4,7 @@ package com.openai.graders.errors;
 
 import java.net.http.HttpHeaders;
 
-/** HTTP 5XX: the API failed; it is retried. */
+/** HTTP 5XX: The API failed; it is retried. */
 public class InternalServerException extends OpenAIServiceException {
     private static final long serialVersionUID = 1L;
 
