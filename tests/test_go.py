@@ -19,6 +19,14 @@ from typing import Any
 import pytest
 import yaml
 
+from gradergen.emit.render import render
+from gradergen.generate import load_ir
+from gradergen.ir.model import IR, Enum, Struct, Union
+from gradergen.naming.base import apply_naming
+from gradergen.naming.go import TABLE as GO_NAMES
+from gradergen.options import Options
+
+import forward_cases
 from conftest import SERVER_API_KEY
 from fault_server import FaultServer
 from harness import (
@@ -395,3 +403,70 @@ def test_the_go_suite_is_gofmt_clean(go: str) -> None:
 def test_the_go_suite_is_vet_clean(go: str, go_suite: Path) -> None:
     result = go_run([go, "vet", "."], cwd=go_suite.parent)
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+
+
+# --------------------------------------------------------------------------- forward compatibility (the IR's)
+FORWARD_IR = load_ir(SPEC)
+apply_naming(FORWARD_IR, GO_NAMES)
+FORWARD_CASES = forward_cases.cases(FORWARD_IR)
+
+
+def run_forward_cases(
+    go: str, module: Path, ir: IR, cases: list[forward_cases.Case], root: Path
+) -> dict[str, Any]:
+    """The cases parsed and written back by tests/go/irforward, built against `module` (generated from
+    `ir`), in one run; types.go beside it maps each IR type to its Go name."""
+    consumer_module(root, "gradergen.test/irforward", module)
+    shutil.copy(GO_DIR / "irforward" / "main.go", root / "main.go")
+    entries = "".join(
+        f"\t{json.dumps(t.name)}: func() any {{ return new(openai.{t.names['go']}) }},\n"
+        for t in ir.types.values()
+        if t.kind in ("struct", "enum", "union")
+    )
+    (root / "types.go").write_text(
+        f'package main\n\nimport "{DOCUMENTED_MODULE}"\n\n'
+        "// types makes a value of each IR type, by its IR name.\n"
+        f"var types = map[string]func() any{{\n{entries}}}\n"
+    )
+    must(go_run([go, "build", "-o", str(root / "irforward"), "."], cwd=root), "go build tests/go/irforward")
+    listed = []
+    for case in cases:
+        t = ir.types[case.type]
+        fallback = t.fallback_names["go"] if isinstance(t, Union) else ""
+        listed.append(case.as_json({"type": case.type, "fallback": fallback}))
+    (root / "cases.json").write_text(json.dumps(listed))
+    must(go_run([str(root / "irforward"), str(root / "cases.json"), str(root / "results.json")]), "irforward")
+    results: dict[str, Any] = json.loads((root / "results.json").read_text())
+    return results
+
+
+@pytest.fixture(scope="session")
+def forward_results(
+    go: str, documented_module: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
+    root = tmp_path_factory.mktemp("go-forward") / "irforward"
+    return run_forward_cases(go, documented_module, FORWARD_IR, FORWARD_CASES, root)
+
+
+@pytest.mark.parametrize("case", FORWARD_CASES, ids=lambda c: c.id)
+def test_what_a_newer_api_sends_is_kept(case: forward_cases.Case, forward_results: dict[str, Any]) -> None:
+    """Every union's fallback, every open enum and every struct's ExtraFields, case by case."""
+    forward_cases.check(FORWARD_IR, case, forward_results.get(case.id), "go")
+
+
+def test_closed_structs_and_enums_follow_the_ir(go: str, tmp_path: Path) -> None:
+    """The IR's flags, not the spec's defaults: a struct that lists every property leaves another out, a
+    closed enum refuses an unlisted value (the spec has neither, so the IR is closed by hand)."""
+    ir = forward_cases.closed(load_ir(SPEC))
+    files = render("go", ir, Options(go_module=DOCUMENTED_MODULE, go_package="openai"))
+    module = tmp_path / "closed"
+    for path, text in files.items():
+        (module / path).parent.mkdir(parents=True, exist_ok=True)
+        (module / path).write_text(text)
+    closed = {t.name for t in ir.of_kind(Struct) if not t.keeps_unknown_fields}
+    closed |= {t.name for t in ir.of_kind(Enum) if not t.accepts_unknown}
+    cases = [c for c in forward_cases.cases(ir) if c.type in closed]
+    assert sorted(c.kind for c in cases) == ["enum", "struct"]
+    results = run_forward_cases(go, module, ir, cases, tmp_path / "irforward")
+    for case in cases:
+        forward_cases.check(ir, case, results.get(case.id), "go")

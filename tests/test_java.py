@@ -26,7 +26,13 @@ import pytest
 import yaml
 
 from gradergen.generate import load_ir
+from gradergen.ir.model import IR, Union
+from gradergen.languages import beside
+from gradergen.naming.base import apply_naming
+from gradergen.naming.java import TABLE as JAVA_NAMES
+from gradergen.options import Options
 
+import forward_cases
 from conftest import SERVER_API_KEY
 from fault_server import FaultServer
 from graders_server import GradersServer
@@ -106,6 +112,8 @@ def hostile_spec(directory: Path) -> Path:
     schemas["Optional"]["properties"]["type"]["const"] = "optional_text"
     schemas["EvalItemContent"]["oneOf"].append({"$ref": "#/components/schemas/Optional"})
     schemas["EvalItemContent"]["discriminator"]["mapping"]["optional_text"] = "#/components/schemas/Optional"
+    # a struct that lists every property (keeps_unknown_fields false): no additional properties to keep
+    schemas["ResponseInputTextPromptCacheBreakpoint"]["additionalProperties"] = False
     spec = directory / "hostile.openapi.yaml"
     spec.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     return spec
@@ -194,6 +202,8 @@ def maven(
     pom = reactor_pom(reactor, [generated, hostile, JAVA_TESTS])
     coords = coordinates(generated / "pom.xml")
     build = tmp / "tests-build"
+    ir_cases = tmp / "ir-cases.json"
+    ir_cases.write_text(json.dumps(java_forward_cases()))
     command = [
         mvn,
         "-B",
@@ -210,6 +220,7 @@ def maven(
         f"-Dtests.buildDirectory={build}",
         f"-Dtests.examples={examples}",
         f"-Dtests.fixtures={FIXTURES}",
+        f"-Dtests.irCases={ir_cases}",
     ]
     env = {
         **os.environ,
@@ -223,6 +234,42 @@ def maven(
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1200)
     output = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout + result.stderr)  # Maven colours even with -B
     yield MavenRun(result.returncode, output, build / "surefire-reports", generated, hostile)
+
+
+# --------------------------------------------------------------------------- forward compatibility (the IR's)
+def _forward_ir() -> IR:
+    ir = load_ir(SPEC)
+    apply_naming(ir, JAVA_NAMES)
+    return ir
+
+
+FORWARD_IR = _forward_ir()
+FORWARD_CASES = forward_cases.cases(FORWARD_IR)
+
+
+def java_forward_cases() -> list[dict[str, Any]]:
+    """The cases of tests/forward_cases.py for IrForwardCompatTest, each with the binary name of its class
+    in the documented package (where the printer puts it) and the name of the union's fallback."""
+    options = Options(java_package=DOCUMENTED_PACKAGE)
+    java = beside("java", "printer.py").JavaContext(JAVA_NAMES, FORWARD_IR, options)
+    out = []
+    for case in FORWARD_CASES:
+        t = FORWARD_IR.types[case.type]
+        binary = java.package(t) + "." + "$".join(c.names["java"] for c in java.chain(t))
+        names = {
+            "class": binary,
+            "expected": case.expected,
+            "landed": forward_cases.landed_where_expected(FORWARD_IR, case),
+            "fallback": t.fallback_names["java"] if isinstance(t, Union) else "",
+        }
+        out.append(case.as_json(names))
+    return out
+
+
+def test_every_forward_case_ran_in_junit(maven: MavenRun) -> None:
+    """IrForwardCompatTest ran once per case of the IR (and each passed: see test_junit)."""
+    ran = [c.get("name", "") for c in maven.testcases("IrForwardCompatTest")]
+    assert len(ran) == len(FORWARD_CASES), f"{len(ran)} runs, {len(FORWARD_CASES)} cases:\n{maven.failure()}"
 
 
 # --------------------------------------------------------------------------- the JUnit suite, one test each
@@ -269,6 +316,7 @@ def test_junit_suite_is_collected() -> None:
         "FeaturesTest",
         "FixtureRoundTripTest",
         "ForwardCompatibilityTest",
+        "IrForwardCompatTest",
         "ServerTest",
     }
     assert len(junit_tests()) >= 50

@@ -32,9 +32,9 @@ LAYERS: dict[str, int] = {
     "language": 3,
     "validation": 4,
     "engine": 5,
-    "server": 6,
+    "server": 7,  # it also serves a reward (OpenRLHF)
     "grading": 6,
-    "rewards": 7,
+    "rewards": 6,
     "bindings": 2,  # the generated Python models, which the engine's results are
     # entry points
     "api": 8,

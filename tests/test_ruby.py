@@ -5,6 +5,7 @@ documented Ruby examples run against the mock API."""
 from __future__ import annotations
 
 import copy
+import json
 import os
 import re
 import subprocess
@@ -14,12 +15,15 @@ from typing import Any
 import pytest
 import yaml
 
+from gradergen.emit.render import render
 from gradergen.generate import load_ir
 from gradergen.ir.build import build_ir
-from gradergen.ir.model import IR
+from gradergen.ir.model import IR, Enum, Struct, Union
 from gradergen.naming.base import apply_naming
 from gradergen.naming.ruby import TABLE, require_path, ruby_string, ruby_symbol
+from gradergen.options import Options
 
+import forward_cases
 from conftest import SERVER_API_KEY
 from fault_server import FaultServer
 from harness import FIXTURES, ROOT, SPEC, gradergen, json_equal, load_fixture, require_tool
@@ -322,3 +326,64 @@ def _ir_of(spec: dict[str, Any]) -> IR:
     ir = build_ir(copy.deepcopy(spec))
     apply_naming(ir, TABLE)
     return ir
+
+
+# ----------------------------------------------------------------------------- forward compatibility (IR)
+def _ruby_constant(ir: IR, name: str, module: str) -> str:
+    t, path = ir.types[name], []
+    while True:
+        path.append(t.names["ruby"])
+        if t.owner is None:
+            return "::".join([module, *reversed(path)])
+        t = ir.types[t.owner]
+
+
+FORWARD_IR = _ir_of(yaml.safe_load(SPEC.read_text()))
+FORWARD_CASES = forward_cases.cases(FORWARD_IR)
+
+
+def run_forward_cases(lib: Path, ir: IR, cases: list[forward_cases.Case], tmp: Path) -> dict[str, Any]:
+    """The cases parsed and written back by tests/ruby/ir_forward_compat.rb against the gem in `lib`
+    (generated from `ir`, module OpenAI), in one Ruby run."""
+    listed = []
+    for case in cases:
+        t = ir.types[case.type]
+        names = {"constant": _ruby_constant(ir, case.type, "OpenAI")}
+        if isinstance(t, Union):
+            names["fallback"] = t.fallback_names["ruby"]
+        listed.append(case.as_json(names))
+    (tmp / "cases.json").write_text(json.dumps({"require": "openai", "module": "OpenAI", "cases": listed}))
+    script = str(RUBY_TESTS / "ir_forward_compat.rb")
+    succeeded(ruby("-w", "-I", str(lib), script, str(tmp / "cases.json"), str(tmp / "results.json")))
+    results: dict[str, Any] = json.loads((tmp / "results.json").read_text())
+    return results
+
+
+@pytest.fixture(scope="session")
+def forward_results(gem: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Every case of tests/forward_cases.py, parsed and written back by the gem in one Ruby run."""
+    return run_forward_cases(gem / "lib", FORWARD_IR, FORWARD_CASES, tmp_path_factory.mktemp("ruby-forward"))
+
+
+@pytest.mark.parametrize("case", FORWARD_CASES, ids=lambda c: c.id)
+def test_what_a_newer_api_sends_is_kept(case: forward_cases.Case, forward_results: dict[str, Any]) -> None:
+    """Every union's fallback, every open enum and every struct's kept properties, case by case."""
+    forward_cases.check(FORWARD_IR, case, forward_results.get(case.id), "ruby")
+
+
+def test_closed_structs_and_enums_follow_the_ir(tmp_path: Path) -> None:
+    """The IR's flags, not the spec's defaults: a struct that lists every property leaves another out, a
+    closed enum refuses an unlisted value (the spec has neither, so the IR is closed by hand)."""
+    ir = forward_cases.closed(load_ir(SPEC))
+    files = render("ruby", ir, Options(ruby_module="OpenAI"))
+    gem = tmp_path / "closed"
+    for path, text in files.items():
+        (gem / path).parent.mkdir(parents=True, exist_ok=True)
+        (gem / path).write_text(text)
+    closed = {t.name for t in ir.of_kind(Struct) if not t.keeps_unknown_fields}
+    closed |= {t.name for t in ir.of_kind(Enum) if not t.accepts_unknown}
+    cases = [c for c in forward_cases.cases(ir) if c.type in closed]
+    assert sorted(c.kind for c in cases) == ["enum", "struct"]
+    results = run_forward_cases(gem / "lib", ir, cases, tmp_path)
+    for case in cases:
+        forward_cases.check(ir, case, results.get(case.id), "ruby")

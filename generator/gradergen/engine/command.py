@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any, TextIO
 
 import yaml
 
+from ..errors import run_guarded
 from .config import ISOLATION_LEVELS
 
 COMMANDS = ("run",)
@@ -217,14 +217,4 @@ def _has_python(grader: dict[str, Any]) -> bool:
 
 
 def safely(args: argparse.Namespace) -> int:
-    try:
-        return run(args)
-    except KeyboardInterrupt:
-        return 130
-    except Exception as exc:  # a bug of ours: one line, the traceback on request
-        if os.environ.get("GRADERGEN_DEBUG"):
-            raise
-        print(
-            f"gradergen: internal error: {type(exc).__name__}: {exc} (set GRADERGEN_DEBUG=1)", file=sys.stderr
-        )
-        return 70
+    return run_guarded("gradergen", lambda: run(args))

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import Any, TextIO
 
 from ..engine.config import ISOLATION_LEVELS
+from ..errors import run_guarded
 
 COMMANDS = ("grade",)
 EXIT_DONE, EXIT_INVALID, EXIT_USAGE, EXIT_UNREADABLE_ROWS, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -343,17 +343,4 @@ def _has_model(grader: Any) -> bool:
 
 
 def safely(args: argparse.Namespace) -> int:
-    try:
-        return run(args)
-    except KeyboardInterrupt:
-        return EXIT_INTERRUPTED
-    except BrokenPipeError:
-        return 1
-    except Exception as exc:  # a bug of ours: one line, the traceback on request
-        if os.environ.get("GRADERGEN_DEBUG"):
-            raise
-        print(
-            f"gradergen grade: internal error: {type(exc).__name__}: {exc} (set GRADERGEN_DEBUG=1)",
-            file=sys.stderr,
-        )
-        return 70
+    return run_guarded("gradergen grade", lambda: run(args))

@@ -28,12 +28,12 @@ import logging
 import pickle
 import time
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from ..engine import CompiledGrader, EngineConfig, EngineError, compile_grader
-from .pipeline import Job
+from .pipeline import Job, kinds_in, one_at_a_time
 from .readers import MAX_ROW_BYTES
 from .results import PlainLines, dumps, is_plain, response_data, result_row
 from .rows import DEFAULT_SAMPLE_FIELD, read_rows
@@ -41,7 +41,6 @@ from .summary import Summary
 
 BATCH_ROWS = 1000
 """Rows in a block: what one actor grades at once (the local engine's chunk)."""
-MODEL_KINDS = frozenset({"score_model", "label_model"})
 _COLUMNS = ("index", "row")
 
 
@@ -139,24 +138,6 @@ def _datasource(source: RowSource, batch_rows: int, skip: int) -> Any:
 
 
 # ------------------------------------------------------------------------------ grading
-def kinds_in(grader: Mapping[str, Any]) -> set[str]:
-    """Every grader type in a grader, its sub-graders' included."""
-    found = {str(grader.get("type"))}
-    subs = grader.get("graders")
-    if isinstance(subs, Mapping):
-        for sub in subs.values():
-            if isinstance(sub, Mapping):
-                found |= kinds_in(sub)
-    return found
-
-
-def uses_arun(grader: Mapping[str, Any]) -> bool:
-    """Whether the local engine grades this grader's rows one at a time with `arun` (model graders
-    anywhere, or a multi grader holding a python grader) rather than in batches with `grade_many`."""
-    every = kinds_in(grader)
-    return bool(every & MODEL_KINDS) or (grader.get("type") == "multi" and "python" in every)
-
-
 class GradingActor:
     """A Ray actor grading blocks of rows into result lines; the compiled grader, and so the sandbox
     pool and model client it builds on first use, live as long as the actor."""
@@ -165,7 +146,7 @@ class GradingActor:
         self.compiled = compiled
         self.timings = timings
         self.plain = PlainLines(compiled.name, compiled.kind)
-        self.one_at_a_time = uses_arun(compiled.grader)
+        self.one_at_a_time = one_at_a_time(compiled.grader)
         self.loop: asyncio.AbstractEventLoop | None = None
         """One event loop for the actor's life, which its model client's connections stay on."""
 

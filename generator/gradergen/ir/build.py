@@ -141,6 +141,7 @@ class _Builder:
                 self._resolve_union(t)
         operations = self._operations()
         self._check_refs()
+        self._mark_null_members()
         self._assign_owners()
         self._assign_groups(operations)
         self._collect_decisions(self.doc, "")
@@ -159,6 +160,15 @@ class _Builder:
             client=build_policy(self.doc),
             homepage=self._homepage(),
         )
+
+    def _mark_null_members(self) -> None:
+        """A field whose union lists null as a member takes null too, whatever its own schema says."""
+        for t in self.types.values():
+            if isinstance(t, Struct):
+                for f in t.fields:
+                    held = _resolved(self.types, f.type)
+                    union = self.types.get(held.name) if isinstance(held, Named) else None
+                    f.null_member = isinstance(union, Union) and union.nullable
 
     def _homepage(self) -> str:
         docs = self.doc.get("externalDocs")
@@ -487,3 +497,14 @@ class _Builder:
         elif isinstance(node, list):
             for i, value in enumerate(node):
                 self._collect_decisions(value, f"{pointer}/{i}")
+
+
+def _resolved(types: dict[str, NamedType], ref: TypeRef) -> TypeRef:
+    """`ref` with aliases replaced by what they name (an alias of an alias too)."""
+    seen: set[str] = set()
+    while isinstance(ref, Named) and ref.name not in seen and isinstance(types.get(ref.name), Alias):
+        seen.add(ref.name)
+        alias = types[ref.name]
+        assert isinstance(alias, Alias)
+        ref = alias.target
+    return ref

@@ -114,6 +114,9 @@ class Field:
     constraints: Constraints = field(default_factory=Constraints)
     decision: str | None = None
     names: dict[str, str] = field(default_factory=dict)
+    null_member: bool = False
+    """The union the field holds lists null as a member: null is a value of the field even where the
+    property itself is not nullable (`nullable` says what the property's schema says)."""
 
     def __post_init__(self) -> None:
         self.wire_name = taint(self.wire_name)
@@ -124,9 +127,12 @@ class Field:
 
     @property
     def presence(self) -> Presence:
+        """Whether the field may be absent and whether null is one of its values (its own schema says
+        so, or its union lists null): what every binding reads, none recomputes."""
+        takes_null = self.nullable or self.null_member
         if self.required:
-            return "required_nullable" if self.nullable else "required"
-        return "optional_nullable" if self.nullable else "optional"
+            return "required_nullable" if takes_null else "required"
+        return "optional_nullable" if takes_null else "optional"
 
     @property
     def is_tag(self) -> bool:
@@ -167,7 +173,9 @@ class NamedType:
 class Struct(NamedType):
     fields: list[Field] = field(default_factory=list)
     keeps_unknown_fields: bool = True
-    """Unknown properties are kept and written back: the API may add fields before the spec does."""
+    """Unknown properties are kept and written back: the API may add fields before the spec does. False
+    (`additionalProperties: false`): the spec lists every property; another is left out when parsing
+    and cannot be set when building."""
     kind: str = "struct"
 
     @property
@@ -195,7 +203,8 @@ class EnumValue:
 class Enum(NamedType):
     values: list[EnumValue] = field(default_factory=list)
     accepts_unknown: bool = True
-    """A value the spec does not list is kept as a raw string when parsing, never an error."""
+    """The enum is open: a value the spec does not list is kept as it is when parsing and written back,
+    never an error. False: the values are closed and another one is an error, parsing or building."""
     kind: str = "enum"
 
 
@@ -231,7 +240,7 @@ class Union(NamedType):
     unknown_name: str = ""
     """The name of the fallback that keeps an unrecognised member's raw JSON."""
     fallback_names: dict[str, str] = field(default_factory=dict)
-    """The fallback's class name in each language that declares one beside the union."""
+    """The fallback's name in each language: a member, field or class beside the union's members."""
     kind: str = "union"
 
     @property

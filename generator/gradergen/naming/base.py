@@ -185,6 +185,12 @@ class NamingTable:
     def variant_name(self, v: Variant, u: Union, ir: IR) -> str:
         return v.key
 
+    def fallback_name(self, u: Union, ir: IR) -> str | None:
+        """The name of the union's fallback (`Union.unknown_name`: the member that keeps a value no
+        member reads) among its members, stored in `fallback_names`; None where the table names it
+        elsewhere (`claim_extras`)."""
+        return None
+
     def operation_name(self, op: Operation) -> str:
         return op.name
 
@@ -364,6 +370,11 @@ class _NamingPass:
                     pointer = f"{t.pointer}/oneOf/{i}"
                     spelled = self.checked(table.variant_name(member, t, ir), pointer, "the member")
                     member.names[lang] = variants.claim(spelled, pointer, table.member_suffix)
+                fallback = table.fallback_name(t, ir)
+                if fallback is not None:
+                    pointer = f"{t.pointer}/oneOf"
+                    spelled = self.checked(fallback, pointer, "the fallback for unknown members")
+                    t.fallback_names[lang] = variants.claim(spelled, pointer, table.member_suffix)
         for top in ir.resources:
             self._name_resources(top, Namespace(lang, "on the client", self.method_reserved))
         table.claim_extras(ir, self._claim_extra)

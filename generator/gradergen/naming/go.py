@@ -1,64 +1,38 @@
-"""Go spellings, and the Go types that represent each IR decision.
-
-Names follow the official Go SDK: exported PascalCase with Go's initialisms (ImageURL, FileID), unions as
-`…Union` structs whose members are `Of<Variant>` fields, enum constants prefixed with their type
-(StringCheckGraderOperationEq), operation bodies named after their resource
+"""Go spellings, following the official Go SDK: exported PascalCase with Go's initialisms (ImageURL,
+FileID), unions as `…Union` structs whose members are `Of<Variant>` fields, enum constants prefixed with
+their type (StringCheckGraderOperationEq), operation bodies named after their resource
 (FineTuningAlphaGraderRunParams), request-side spellings of shared types as aliases
 (StringCheckGraderParam = StringCheckGrader, FineTuningAlphaGraderValidateParamsGraderUnion = GraderUnion).
 
-How a field is held follows its presence in the IR:
-
-- required: the plain Go type;
-- required and nullable: a pointer (nil is null), or the slice, map or interface itself;
-- optional: a pointer (nil is absent), or a slice, map, interface or union (their zero value is absent),
-  tagged `omitzero`;
-- optional and nullable: Nullable[T], which tells absent, null and a value apart, tagged `omitzero`.
+How each field is held, its struct tag and the other code fragments are the printer's
+(templates/go/printer.py).
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from ..errors import GradergenError
 from ..ir.model import (
     IR,
     Alias,
-    AnyJson,
-    ArrayOf,
     Enum,
     EnumValue,
     Field,
-    JsonKind,
-    MapOf,
     Named,
     NamedType,
     Operation,
     Primitive,
     Resource,
     Struct,
-    TypeRef,
     Union,
     Variant,
 )
-from ..literals import (
-    NUMBER_FILTERS,
-    c_string,
-    escaper,
-    go_bytes,
-    go_duration,
-    markdown_code,
-    markdown_inline,
-    u4_or_u8,
-    visible,
-)
-from ..options import Options
-from ..spectext import SpecText
-from .base import NamingTable, resource_chain, singular, words
+from ..literals import c_string, escaper, markdown_code, markdown_inline, u4_or_u8, visible
+from .base import NamingTable, singular, words
 from .memo import per_ir
 from .text import wrap
 
@@ -79,20 +53,8 @@ MEMBER_NAMES = frozenset({"ExtraFields", "MarshalJSON", "UnmarshalJSON", "IsKnow
 
 _PRIMITIVES = {"string": "string", "integer": "int64", "number": "float64", "boolean": "bool"}
 _PRIMITIVE_VARIANTS = {"string": "String", "integer": "Int", "number": "Float", "boolean": "Bool"}
-_KIND_CONSTANTS: dict[JsonKind, str] = {
-    "string": "kindString",
-    "integer": "kindInteger",
-    "number": "kindNumber",
-    "boolean": "kindBoolean",
-    "array": "kindArray",
-    "object": "kindObject",
-    "null": "kindNull",
-}
 COMMENT_WIDTH = 100
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
-_ARTICLES = ("A", "An", "The")
-_TAG_NAME = re.compile(r"^[\w!#$%&()*+\-./:;<=>?@\[\]^{|}~ ]+$")
-"""What encoding/json accepts as a property name in a struct tag."""
 
 
 @functools.lru_cache(maxsize=1 << 16)  # a spec repeats its property names
@@ -187,6 +149,10 @@ class GoNaming(NamingTable):
             return "Of" + _PRIMITIVE_VARIANTS[ref.name]
         return "Of" + go_pascal(v.json_kind)
 
+    def fallback_name(self, u: Union, ir: IR) -> str:
+        """The union struct's field that holds a value no member reads (members are Of…)."""
+        return "Unknown"
+
     def operation_name(self, op: Operation) -> str:
         return go_pascal(op.name)
 
@@ -215,96 +181,6 @@ class GoNaming(NamingTable):
             if root.name in prefixes:
                 prefixes.setdefault(t.name, prefixes[root.name])
         return prefixes
-
-    def type_doc(self, t: NamedType) -> str:
-        """A declaration's doc comment starts with its name, as Go's tools expect. Spec text: print it
-        with `comment`."""
-        name = t.names[self.lang]
-        text = t.description.strip()
-        if not text:
-            return SpecText(f"{name} is the {t.name} schema of the spec.")
-        first, _, rest = text.partition(" ")
-        if first in _ARTICLES and rest:
-            return SpecText(f"{name} is {first.lower()} {rest}")
-        return SpecText(f"{name}: {text}")
-
-    def operation_doc(self, op: Operation) -> str:
-        """Spec text: print it with `comment`."""
-        name = op.names[self.lang]
-        text = (op.description or op.summary).strip()
-        if text.startswith(name + " "):
-            return SpecText(text)
-        return SpecText(f"{name} sends {op.http_method} {op.path}." + (f" {text}" if text else ""))
-
-    def variant_comment(self, v: Variant, u: Union) -> str:
-        """What selects the member: its tag, or the kind of JSON value."""
-        if v.tag is not None and u.discriminator:
-            return f"// {inline(u.discriminator)} {go_string(v.tag)}"
-        return "// " + " or ".join(f"a JSON {k}" for k in u.kinds_read_by(v))
-
-    # ------------------------------------------------------------------ types
-
-    def _nil_is_absence(self, ref: TypeRef, ir: IR) -> bool:
-        """Slices, maps and interfaces have nil of their own; unions have an empty value."""
-        if isinstance(ref, (ArrayOf, MapOf, AnyJson)):
-            return True
-        if isinstance(ref, Named):
-            target = ir.types[ref.name]
-            if isinstance(target, Alias):
-                return self._nil_is_absence(target.target, ir)
-            return isinstance(target, Union)
-        return False
-
-    def _has_nil(self, ref: TypeRef, ir: IR) -> bool:
-        if isinstance(ref, Named) and isinstance(ir.types[ref.name], Union):
-            return False  # a union's null is a member (Null), not a nil
-        return self._nil_is_absence(ref, ir)
-
-    def field_type(self, f: Field, owner: Struct, ir: IR) -> str:
-        expr = self.field_union_aliases(ir).get((owner.name, f.wire_name)) or self.type_expr(f.type, ir)
-        presence = f.presence
-        if presence == "required":
-            return expr
-        if presence == "required_nullable":
-            return expr if self._has_nil(f.type, ir) else "*" + expr
-        if presence == "optional":
-            return expr if self._nil_is_absence(f.type, ir) else "*" + expr
-        return f"Nullable[{expr}]"
-
-    def field_tag(self, f: Field, owner: Struct) -> str:
-        if not _TAG_NAME.match(f.wire_name):
-            raise GradergenError(
-                f"{owner.pointer}/properties/{f.wire_name}: Go cannot name the property {f.wire_name!r} in a "
-                "struct tag (quotes, commas, backslashes and backquotes are not allowed)"
-            )
-        return f'`json:"{f.wire_name}{"" if f.required else ",omitzero"}"`'
-
-    def field_comment(self, f: Field) -> str:
-        """The field's doc comment: its description, then what absence means and the size limits."""
-        lines = [f.description] if f.description.strip() else []
-        if f.has_default:
-            lines.append(f"When absent, the API uses {json.dumps(f.default, ensure_ascii=True)}.")
-        c = f.constraints
-        if c.min_items is not None and c.min_items == c.max_items:
-            lines.append(f"It holds exactly {c.min_items} items.")
-        else:
-            if c.min_items is not None:
-                lines.append(f"It holds at least {c.min_items} item{'s' if c.min_items != 1 else ''}.")
-            if c.max_items is not None:
-                lines.append(f"It holds at most {c.max_items} items.")
-        if c.min_properties is not None:
-            lines.append(f"It has at least {c.min_properties} entr{'ies' if c.min_properties != 1 else 'y'}.")
-        return comment("\n".join(lines), "\t")
-
-    def variant_type(self, v: Variant, ir: IR) -> str:
-        expr = self.type_expr(v.type, ir)
-        return expr if self._has_nil(v.type, ir) else "*" + expr
-
-    def variant_is_pointer(self, v: Variant, ir: IR) -> bool:
-        return self.variant_type(v, ir).startswith("*")
-
-    def kind_constants(self, u: Union, v: Variant) -> list[str]:
-        return [_KIND_CONSTANTS[k] for k in u.kinds_read_by(v)]
 
     # ------------------------------------------------------------------ second names
     @per_ir
@@ -359,48 +235,6 @@ class GoNaming(NamingTable):
             "md": markdown_inline,
             "md_code": markdown_code,
         }
-
-    def jinja_filters(self) -> dict[str, Callable[..., Any]]:
-        return {**NUMBER_FILTERS, "go_duration": go_duration, "go_bytes": go_bytes}
-
-    def context(self, ir: IR, options: Options) -> dict[str, Any]:
-        aliases = self.aliases(ir)
-        return {
-            "module": options.go_module,
-            "package": options.go_package,
-            "aliases": _by_anchor(aliases),
-            "go_name": lambda name: ir.types[name].names[self.lang],
-            "first_value": lambda name: first_enum_value(ir, name, self.lang),
-            "member": lambda union, key: next(
-                v.names[self.lang]
-                for v in ir.types[union].variants  # type: ignore[attr-defined]
-                if v.key == key
-            ),
-            "union_alias": lambda struct, wire: self.field_union_aliases(ir)[(struct, wire)],
-            "accessor": lambda op: ".".join(resource_chain(ir, _resource_of(ir, op), self.lang)),
-            "uses_json": lambda group: any(
-                isinstance(t, Union) or (isinstance(t, Struct) and t.keeps_unknown_fields)
-                for t in ir.types.values()
-                if t.group == group
-            ),
-        }
-
-
-def first_enum_value(ir: IR, name: str, lang: str) -> str:
-    enum = ir.types[name]
-    assert isinstance(enum, Enum)
-    return enum.values[0].names[lang]
-
-
-def _by_anchor(aliases: list[TypeAlias]) -> dict[str, list[TypeAlias]]:
-    grouped: dict[str, list[TypeAlias]] = {}
-    for a in aliases:
-        grouped.setdefault(a.anchor, []).append(a)
-    return grouped
-
-
-def _resource_of(ir: IR, op: Operation) -> Resource:
-    return next(r for r in ir.all_resources() if r.path == op.resource)
 
 
 @escaper

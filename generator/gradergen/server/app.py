@@ -33,7 +33,6 @@ from ..engine import EngineError
 from ..engine.outcome import as_json
 from ..engine.services import close_all
 from ..resources import default_spec
-from ..rewards import openrlhf
 from .accesslog import AccessLog, note, noted_fields
 from .body import ClientGone, declared_size, read
 from .errors import ApiError
@@ -172,7 +171,7 @@ def create_app(settings: Settings | None = None) -> Any:
             Route(f"{API}/validate", validate, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/v1/openapi.yaml", openapi, methods=["GET"]),
-            openrlhf.route(service),
+            _openrlhf_route(service),
         ],
         exception_handlers={
             ApiError: _api_error,
@@ -183,3 +182,9 @@ def create_app(settings: Settings | None = None) -> Any:
     )
     app.state.service = service
     return AccessLog(app)
+
+
+def _openrlhf_route(service: Any) -> Any:
+    from .openrlhf import route  # it uses this module's dumps
+
+    return route(service)

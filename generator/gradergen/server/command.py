@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..errors import run_guarded
 from ..rewards import openrlhf
 
 COMMANDS = ("serve",)
@@ -177,13 +178,4 @@ def _usage(message: str) -> int:
 
 
 def safely(args: argparse.Namespace) -> int:
-    try:
-        return run(args)
-    except KeyboardInterrupt:
-        return 130
-    except Exception as exc:  # a bug of ours: one line, the traceback on request
-        if os.environ.get("GRADERGEN_DEBUG"):
-            raise
-        print(f"gradergen serve: internal error: {type(exc).__name__}: {exc} (set GRADERGEN_DEBUG=1)",
-              file=sys.stderr)  # fmt: skip
-        return 70
+    return run_guarded("gradergen serve", lambda: run(args))

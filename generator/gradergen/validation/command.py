@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
+
+from ..errors import run_guarded
 
 COMMANDS = ("validate", "schema")
 DEFAULT_MAX_MIB = 16
@@ -141,27 +142,4 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def safely(args: argparse.Namespace) -> int:
-    """Run, turning what should never happen into one line (as `gradergen generate` does), never a
-    traceback unless GRADERGEN_DEBUG is set."""
-    try:
-        return run(args)
-    except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:
-        _quiet_stdout()
-        return 1
-    except Exception as exc:  # a bug of ours
-        if os.environ.get("GRADERGEN_DEBUG"):
-            raise
-        print(
-            f"gradergen {args.command}: internal error: {type(exc).__name__}: {exc} "
-            "(set GRADERGEN_DEBUG=1 for the traceback, and please report it)",
-            file=sys.stderr,
-        )
-        return 70
-
-
-def _quiet_stdout() -> None:
-    """The reader went away (`| head`): send the rest of the output nowhere, without a second error."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
+    return run_guarded(f"gradergen {args.command}", lambda: run(args))

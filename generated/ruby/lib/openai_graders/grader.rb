@@ -7,8 +7,8 @@ module OpenAIGraders
   module Grader
     extend OpenAIGraders::Internal::Union
 
-    # A member this version of the gem does not know: it keeps every property as received.
-    class Unknown < OpenAIGraders::Internal::Model
+    # A value no member reads (a member newer than this gem): kept as received, written back unchanged.
+    class Unknown < OpenAIGraders::Internal::UnknownMember
       required :type, Symbol
     end
 

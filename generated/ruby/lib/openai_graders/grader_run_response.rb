@@ -11,9 +11,14 @@ module OpenAIGraders
       module TokenUsage
         extend OpenAIGraders::Internal::Union
 
+        # A value no member reads (a member newer than this gem): kept as received, written back unchanged.
+        class Unknown < OpenAIGraders::Internal::UnknownMember
+        end
+
         nullable
         variant Integer, kind: :integer
         variant -> { OpenAIGraders::ModelTokenUsage }, kind: :object
+        unknown_variant OpenAIGraders::GraderRunResponse::Metadata::TokenUsage::Unknown
       end
 
       # Which errors occurred while the grader ran.
@@ -116,7 +121,7 @@ module OpenAIGraders
 
       # @!attribute [r] token_usage
       #   Tokens a model grader used: a total count, a usage breakdown, or null when no model was called.
-      #   @return [Integer, OpenAIGraders::ModelTokenUsage, nil]
+      #   @return [Integer, OpenAIGraders::ModelTokenUsage, OpenAIGraders::GraderRunResponse::Metadata::TokenUsage::Unknown, nil]
       optional :token_usage, -> { OpenAIGraders::GraderRunResponse::Metadata::TokenUsage }, nullable: true
 
       # @!attribute [r] type

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 from pathlib import Path
 
+from ...errors import run_guarded
 from ..errors import EngineError
 from . import wordnet
 
@@ -65,17 +64,4 @@ def run(args: argparse.Namespace) -> int:
 
 
 def safely(args: argparse.Namespace) -> int:
-    try:
-        return run(args)
-    except EngineError as exc:
-        print(f"gradergen: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
-    except Exception as exc:  # a bug of ours: one line, the traceback on request
-        if os.environ.get("GRADERGEN_DEBUG"):
-            raise
-        print(
-            f"gradergen: internal error: {type(exc).__name__}: {exc} (set GRADERGEN_DEBUG=1)", file=sys.stderr
-        )
-        return 70
+    return run_guarded("gradergen", lambda: run(args), (EngineError,))

@@ -21,8 +21,8 @@ module OpenAIGraders
         # The declared fields by reader name, in declaration order.
         def fields = (@fields ||= {})
 
-        # Whether a property the spec does not declare is an error when building (it is always kept when
-        # parsing).
+        # Whether the spec declares every property: another one is an error when building and left out
+        # when parsing.
         def closed? = @closed == true
 
         # Parses a Hash as received from the API (String or Symbol keys). Never fails on content: values
@@ -107,6 +107,7 @@ module OpenAIGraders
         end
 
         def parsed(given, path)
+          given = given.reject { |_, (field, _)| field.nil? } if closed?
           given.to_h do |api_name, (field, value)|
             next [api_name, value] if field.nil? || value.nil?
 
@@ -212,6 +213,56 @@ module OpenAIGraders
 
       def initialize_data(data)
         @data = data.freeze
+        freeze
+      end
+    end
+
+    # The base class of each union's Unknown: a value no member of the union reads (an object with a tag
+    # this gem does not know, or a JSON kind no member takes), kept as received and written back
+    # unchanged. An object keeps its properties as a model does; any other value is kept as it is.
+    class UnknownMember < Model
+      NOT_AN_OBJECT = Object.new.freeze
+      private_constant :NOT_AN_OBJECT
+
+      class << self
+        # Any JSON value: a Hash as a model does, anything else as it is.
+        def from_h(value) = coerce(value, strict: false, path: nil)
+
+        def coerce(value, strict:, path:)
+          return super if value.is_a?(Hash) || value.is_a?(Model)
+
+          allocate.tap { |unknown| unknown.send(:initialize_raw, value) }
+        end
+      end
+
+      # The value as received: a Hash of the properties (Symbol keys) for an object, else the value.
+      def json = @raw.equal?(NOT_AN_OBJECT) ? to_h : @raw
+
+      # Whether the value is a JSON object.
+      def object? = @raw.equal?(NOT_AN_OBJECT)
+
+      def to_json(*args) = json.to_json(*args)
+
+      def ==(other) = other.class == self.class && other.json == json
+
+      alias eql? ==
+
+      def hash = [self.class, json].hash
+
+      def inspect = object? ? super : "#<#{self.class.name} #{@raw.inspect}>"
+
+      alias to_s inspect
+
+      private
+
+      def initialize_data(data)
+        @raw = NOT_AN_OBJECT
+        super
+      end
+
+      def initialize_raw(value)
+        @raw = value.frozen? ? value : Marshal.load(Marshal.dump(value)).freeze
+        @data = {}.freeze
         freeze
       end
     end

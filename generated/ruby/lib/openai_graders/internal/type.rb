@@ -69,6 +69,7 @@ module OpenAIGraders
       # A model or collection as plain JSON-ready Ruby: hashes with Symbol keys, enum values as Symbols.
       def dump(value)
         case value
+        when UnknownMember then value.json
         when Model then value.to_h
         when Array then value.map { |item| dump(item) }
         when Hash then value.to_h { |key, item| [key, dump(item)] }

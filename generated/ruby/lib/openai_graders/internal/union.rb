@@ -7,9 +7,9 @@ module OpenAIGraders
     # Extended by every union: a module that says how its members are told apart.
     #
     # A Hash is an object member, chosen by its tag (the discriminator property, e.g. `type`); any other
-    # value is chosen by its JSON kind (string, integer, array ...). When parsing, an object whose tag this
-    # gem does not know becomes the union's Unknown model, which keeps every property, and a value of an
-    # unexpected kind is kept as it is.
+    # value is chosen by its JSON kind (string, integer, array ...). When parsing, a value no member reads
+    # (an object whose tag this gem does not know, or a kind no member takes) becomes the union's Unknown,
+    # which keeps it as received and writes it back unchanged.
     module Union
       # One member: its type, and the tag or the JSON kinds that select it.
       Variant = Struct.new(:type, :tag, :kinds, keyword_init: true)
@@ -39,7 +39,7 @@ module OpenAIGraders
 
         variant = variants.find { |v| v.tag.nil? && v.kinds.include?(kind) }
         return Type.coerce(variant.type, value, strict: strict, path: path) if variant
-        return value unless strict
+        return unknown(value, path) unless strict
 
         Type.mismatch(path, expected, value)
       end
@@ -77,8 +77,10 @@ module OpenAIGraders
           where = Type.join(path, @discriminator)
           Type.mismatch(where, "one of #{variants.filter_map(&:tag).map(&:inspect).join(', ')}", tag)
         end
-        @unknown_variant ? @unknown_variant.coerce(hash, strict: false, path: path) : hash
+        unknown(hash, path)
       end
+
+      def unknown(value, path) = @unknown_variant ? @unknown_variant.coerce(value, strict: false, path: path) : value
 
       KIND_WORDS = {
         string: "a String", integer: "an Integer", number: "a number", boolean: "true or false",

@@ -13,11 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..ir.model import ArrayOf, Field, MapOf, NamedType, Struct, Union, Variant
-from .base import singular
+from gradergen.ir.model import ArrayOf, Field, MapOf, NamedType, Presence, Struct, Union, Variant
+from gradergen.naming.base import singular
 
 if TYPE_CHECKING:
-    from .java import JavaContext
+    from printer import JavaContext  # beside this file
 
 
 UNBOXED = {"Long": "long", "Double": "double", "Boolean": "boolean"}
@@ -64,12 +64,12 @@ class FieldView:
     unboxed: str
     getter_type: str
     setter_type: str
-    required: bool
+    presence: Presence
+    """The IR's `Field.presence`: "optional_nullable" is kept in a JsonField (absent, null or a value)."""
     nullable: bool
-    wrapped: bool
-    """Optional and nullable: kept in a JsonField (absent, null or a value)."""
+    """Null is one of its values (the presence ends in "nullable")."""
     held_in_json_field: bool
-    """Wrapped, or required and nullable: the builder keeps it in a JsonField."""
+    """Nullable: the builder keeps it in a JsonField (missing, null or a value)."""
     primitive: bool
     collection: str
     """"list" or "map" for an array or a map (aliases resolved) the builder can add single elements to
@@ -108,25 +108,25 @@ def _mutable_copy(kind: str, expr: str) -> str:
     return expr
 
 
-def _built(required: bool, nullable: bool, kind: str, name: str, where: str) -> str:
+def _built(presence: Presence, kind: str, name: str, where: str) -> str:
     source = "builder." + name
-    if not required and nullable:
+    if presence == "optional_nullable":
         return source
-    if required and nullable:
+    if presence == "required_nullable":
         return f"ModelSupport.requiredNullable({source}, {where})"
-    if required:
+    if presence == "required":
         return _copy(kind, f"ModelSupport.required({source}, {where})")
     return f"{source} == null ? null : {_copy(kind, source)}" if kind else source
 
 
-def _rebuilt(required: bool, nullable: bool, kind: str, name: str) -> str:
+def _rebuilt(presence: Presence, kind: str, name: str) -> str:
     field = "source." + name
-    if required and nullable:
+    if presence == "required_nullable":
         return f"JsonField.ofNullable({field})"
-    if nullable or not kind:
+    if presence == "optional_nullable" or not kind:
         return field
     copied = _mutable_copy(kind, field)
-    return copied if required else f"{field} == null ? null : {copied}"
+    return copied if presence == "required" else f"{field} == null ? null : {copied}"
 
 
 def _set(nullable: bool, primitive: bool, kind: str, name: str, where: str) -> str:
@@ -181,7 +181,8 @@ class JavaViews:
         element = ref.item if isinstance(ref, ArrayOf) else ref.value if isinstance(ref, MapOf) else None
         kind = "list" if isinstance(ref, ArrayOf) else "map" if isinstance(ref, MapOf) else ""
         union = c.union_of(ref)
-        nullable = f.nullable or (union is not None and union.nullable)
+        presence = f.presence
+        nullable = presence.endswith("nullable")
         element_union = c.union_of(element) if element is not None and kind == "map" else None
         name = f.names[c.lang]
         boxed = c.jtype(ref, t)
@@ -198,11 +199,10 @@ class JavaViews:
             where=where,
             type=boxed,
             unboxed=unboxed,
-            getter_type=unboxed if f.required and not nullable else f"Optional<{boxed}>",
+            presence=presence,
+            getter_type=unboxed if presence == "required" else f"Optional<{boxed}>",
             setter_type=boxed if nullable else unboxed,
-            required=f.required,
             nullable=nullable,
-            wrapped=not f.required and nullable,
             held_in_json_field=nullable,
             primitive=primitive,
             collection="" if nullable else kind,
@@ -212,8 +212,8 @@ class JavaViews:
             element_primitive=element_type in UNBOXED,
             element_members=self.members(element_union, t) if element_union is not None else (),
             adder=upper_first(singular(name)),
-            built=_built(f.required, nullable, kind, name, where),
-            rebuilt=_rebuilt(f.required, nullable, kind, name),
+            built=_built(presence, kind, name, where),
+            rebuilt=_rebuilt(presence, kind, name),
             set=_set(nullable, primitive, kind, name, where),
         )
 

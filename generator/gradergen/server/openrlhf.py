@@ -1,0 +1,54 @@
+"""OpenRLHF's remote reward model, answered by `gradergen serve --reward-grader FILE` (the reward itself
+is `gradergen.rewards.openrlhf`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..engine import EngineError
+from ..rewards.openrlhf import PATH, RewardRequestError, from_environment, log
+
+
+def route(service: Any) -> Any:
+    """The Starlette route the graders API app mounts: POST PATH."""
+    from starlette.requests import ClientDisconnect, Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    from .app import dumps
+    from .body import ClientGone, parse, read
+    from .errors import ApiError
+
+    reward = from_environment(service.config)
+    if reward is not None:
+        log.info("serving grader %r as OpenRLHF's remote reward model at %s", reward.rewarder.name, PATH)
+
+    async def get_reward(request: Request) -> Response:
+        key = request.query_params.get("key")
+        service.authorize(request.headers.get("authorization") or (f"Bearer {key}" if key else None))
+        if reward is None:
+            raise ApiError(
+                404,
+                "no_reward_grader",
+                f"This server serves no reward: start it with `gradergen serve --reward-grader FILE` to "
+                f"answer {PATH}.",
+            )
+        try:
+            raw = await read(request.stream(), service.max_body)
+        except ClientDisconnect:
+            raise ClientGone() from None
+        try:
+            answer = await reward.answer(parse(raw))
+        except RewardRequestError as exc:
+            raise ApiError(400, "invalid_request_body", f"Invalid reward request: {exc}") from None
+        except EngineError as exc:  # the engine cannot run this grader here (no sandbox, no WordNet…)
+            raise ApiError(503, "engine_unavailable", str(exc), type_="server_error") from None
+        return Response(dumps(answer), media_type="application/json")
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            return await get_reward(request)
+        except ClientGone:
+            return Response(status_code=499)
+
+    return Route(PATH, endpoint, methods=["POST"])
