@@ -77,7 +77,6 @@ def _environment(manifest: Manifest, table: NamingTable) -> jinja2.Environment:
         union=lambda t: isinstance(t, Union),
         alias=lambda t: isinstance(t, Alias),
     )
-    env.add_filters(table.jinja_filters())
     if manifest.printer is not None:
         env.add_filters(getattr(beside(lang, manifest.printer), "FILTERS", {}))
     return env
@@ -120,7 +119,6 @@ def prepare(lang: str, ir: IR, options: Options) -> Prepared:
     ensure_named(ir, table)
     env = _environment(manifest, table)
     context: dict[str, Any] = {"ir": ir, "options": options, "names": table, "lang": table.lang}
-    context.update(table.context(ir, options))
     if manifest.printer is not None:
         context.update(function_beside(lang, manifest.printer, "context")(ir, table, options))
     return Prepared(manifest, table, env, context)

@@ -11,7 +11,7 @@ import functools
 import itertools
 import re
 from collections.abc import Callable, Iterable
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from ..errors import SpecError
 from ..ir.model import (
@@ -32,7 +32,6 @@ from ..ir.model import (
     Variant,
 )
 from ..ir.policy import StatusError
-from ..options import Options
 from .memo import per_ir
 
 _WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z]|\d|\b|_)|[A-Z]?[a-z]+|[A-Z]+|\d+")
@@ -217,15 +216,6 @@ class NamingTable:
         string literal, a doc comment, ...). Each is marked with `literals.escaper`: nothing else can
         print text taken from the spec."""
         return {}
-
-    def jinja_filters(self) -> dict[str, Callable[..., Any]]:
-        """Filters that compute text; applied to spec text, their result is still spec text."""
-        return {}
-
-    def context(self, ir: IR, options: Options) -> dict[str, Any]:
-        """What the templates of this language see besides `ir`, `options` and `names`."""
-        return {}
-
 
 RUNTIME = "the generated runtime"
 """Who holds a reserved name: the hand-written half of the bindings, which the spec cannot rename."""

@@ -6,12 +6,9 @@ from __future__ import annotations
 import builtins
 import keyword
 from collections.abc import Callable
-from typing import Any
 
-from ..ir.model import IR, Field, Named, NamedType, Struct, Union
+from ..ir.model import IR, Field, NamedType, Struct
 from ..literals import (
-    NUMBER_FILTERS,
-    bytes_literal,
     c_string,
     escaper,
     markdown_code,
@@ -20,8 +17,7 @@ from ..literals import (
     toml_string,
     u4_or_u8,
 )
-from ..options import Options
-from .base import Namespace, NamingTable, pascal, resource_chain, snake, words
+from .base import Namespace, NamingTable, pascal, snake, words
 
 FLAG = "python-flag"
 """The key of a request field's command-line flag in its `names`."""
@@ -82,7 +78,7 @@ def param_name(f: Field) -> str:
     return name + "_" if name in CALL_OPTIONS else name
 
 
-def _export_order(name: str) -> tuple[int, str]:
+def export_order(name: str) -> tuple[int, str]:
     """The order ruff expects of __all__: CONSTANTS, then Classes, then the rest."""
     if name.isupper():
         return (0, name)
@@ -202,50 +198,6 @@ class PythonNaming(NamingTable):
             "toml_str": toml_string,
             "md": markdown_inline,
             "md_code": markdown_code,
-        }
-
-    def param_type(self, f: Field, ir: IR) -> str:
-        """A keyword argument takes the model or its plain-dict form."""
-        expr = self.type_expr(f.type, ir)
-        if isinstance(f.type, Named) and isinstance(ir.types[f.type.name], (Struct, Union)):
-            expr = f"{expr} | dict[str, Any]"
-        if f.nullable and expr != "Any":
-            expr += " | None"
-        return expr
-
-    def jinja_filters(self) -> dict[str, Callable[..., Any]]:
-        return {"snake": snake, "pascal": pascal, **NUMBER_FILTERS, "bytes_literal": bytes_literal}
-
-    def context(self, ir: IR, options: Options) -> dict[str, Any]:
-        from ..ir.jsonschema import lenient_unions
-
-        def py(name: str) -> str:
-            return ir.types[name].names[self.lang]
-
-        used_by_resources = {py(r.name) for op in ir.operations for r in (op.request, op.response)}
-        for op in ir.operations:
-            request = ir.get(op.request)
-            assert isinstance(request, Struct)
-            used_by_resources |= {py(f.type.name) for f in request.fields if isinstance(f.type, Named)}
-        errors = {e.names[self.lang] for e in ir.client.all_errors}
-        models = {py(name) for name in ir.types} | {u.fallback_names[self.lang] for u in lenient_unions(ir)}
-        return {
-            "package": options.python_package,
-            "resource_imports": sorted(used_by_resources, key=_export_order),
-            "models": sorted(models, key=_export_order),
-            "exports": sorted(models | set(RUNTIME_EXPORTS) | errors, key=_export_order),
-            "error_exports": sorted(set(RUNTIME_ERRORS) | errors),
-            "accessor": lambda r: ".".join(resource_chain(ir, r, self.lang)),
-            "param_name": param_name,
-            "resource_classes": sorted(
-                str.__str__(r.names[key])
-                for r in ir.all_resources()
-                for key in (self.lang, ASYNC, RAW, ASYNC_RAW)
-                if key in r.names
-            ),
-            "top_resource_classes": sorted(
-                str.__str__(r.names[key]) for r in ir.resources for key in (self.lang, ASYNC)
-            ),
         }
 
 
