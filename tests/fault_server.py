@@ -17,6 +17,10 @@ Scenarios:
   json-of-size/N        200 with a valid validate answer of exactly N bytes (one long grader name)
   retry-after-huge      the first request of a base path: 429 with Retry-After: 99999; later ones: 200
   html-400              400 with an HTML page as the body
+  corrupt-gzip          200 with Content-Encoding: gzip, a gzip header and then a deflate stream that is
+                        not one (a reserved block type): no client can decode it
+  deep-json/N           200 with a valid validate answer whose grader holds an unknown property nested N
+                        arrays deep (default 500)
 
 Control: ``GET /__fault/hits`` gives ``{"<base path>": requests}``; ``POST /__fault/reset`` clears it.
 
@@ -66,6 +70,9 @@ ANSWER_HEAD = b'{"grader":{"input":"input","name":"'
 ANSWER_TAIL = b'","operation":"eq","reference":"reference","type":"string_check"}}'
 HOLD_SECONDS = 120.0
 """How long a connection that gets no answer is held when the client does not hang up first."""
+CORRUPT_GZIP = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff" + b"\xff" * 32
+"""A gzip header (no flags, no mtime) followed by deflate blocks of the reserved type 11."""
+DEEP_JSON_DEFAULT = 500
 HTML_PAGE = "<html><head><title>400 Bad Request</title></head><body><h1>Bad Request</h1></body></html>"
 
 
@@ -75,6 +82,13 @@ def answer_of_size(size: int) -> bytes:
     if padding < 0:
         raise ValueError(f"an answer takes at least {len(ANSWER_HEAD) + len(ANSWER_TAIL)} bytes, not {size}")
     return ANSWER_HEAD + b"x" * padding + ANSWER_TAIL
+
+
+def deep_answer(depth: int) -> bytes:
+    """A valid validate answer whose grader has the unknown property ``deep``: ``depth`` nested arrays,
+    so that the whole document is ``depth + 2`` levels deep."""
+    grader = json.dumps(VALIDATE_ANSWER["grader"], separators=(",", ":")).encode()
+    return b'{"grader":' + grader[:-1] + b',"deep":' + b"[" * depth + b"]" * depth + b"}}"
 
 
 def watch_stdin() -> bool:
@@ -287,6 +301,17 @@ class _Handler(BaseHTTPRequestHandler):
     def html_400(self, argument: str, hit: int) -> None:
         self._answer(400, HTML_PAGE.encode(), content_type="text/html; charset=utf-8")
 
+    def corrupt_gzip(self, argument: str, hit: int) -> None:
+        self._answer(200, CORRUPT_GZIP, **{"Content-Encoding": "gzip"})
+
+    def deep_json(self, argument: str, hit: int) -> None:
+        try:
+            depth = int(argument or DEEP_JSON_DEFAULT)
+        except ValueError:
+            message = f"deep-json takes a depth, not {argument!r}"
+            return self._answer(400, json.dumps({"error": {"message": message}}).encode())
+        self._answer(200, deep_answer(depth))
+
 
 def _oversized_chunks() -> Iterator[bytes]:
     """A valid validate answer of OVERSIZED_BYTES, made a MiB at a time rather than held whole."""
@@ -310,6 +335,8 @@ SCENARIOS: dict[str, Callable[[_Handler, str, int], None]] = {
     "json-of-size": _Handler.json_of_size,
     "retry-after-huge": _Handler.retry_after_huge,
     "html-400": _Handler.html_400,
+    "corrupt-gzip": _Handler.corrupt_gzip,
+    "deep-json": _Handler.deep_json,
 }
 
 

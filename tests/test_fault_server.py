@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from fault_server import HTML_PAGE, OVERSIZED_BYTES, FaultServer, answer_of_size
+from fault_server import CORRUPT_GZIP, HTML_PAGE, OVERSIZED_BYTES, FaultServer, answer_of_size
 from harness import ROOT
 
 pytestmark = pytest.mark.timeout(60)
@@ -123,6 +123,17 @@ def test_the_simple_answers(fault_server: FaultServer) -> None:
     assert post("/json-of-size/12345").content == answer_of_size(12345)
     assert len(answer_of_size(12345)) == 12345
     assert post("/json-of-size/3").status_code == 400
+    with pytest.raises(httpx.DecodingError, match="invalid block type"):
+        post("/corrupt-gzip")
+    with raw_post(fault_server, "/corrupt-gzip") as sock:
+        head, body = read_head(sock)
+        while len(body) < len(CORRUPT_GZIP) and (chunk := sock.recv(65536)):
+            body += chunk
+    assert head.startswith(b"HTTP/1.1 200") and b"Content-Encoding: gzip" in head, head
+    assert body == CORRUPT_GZIP
+    deep = post("/deep-json/300").json()["grader"]["deep"]
+    assert json.dumps(deep) == "[" * 300 + "]" * 300
+    assert post("/deep-json/x").status_code == 400
     assert post("/no-such-scenario").status_code == 404
     hits = httpx.get(fault_server.url + "/__fault/hits").json()
     assert hits["/retry-after-huge/a"] == 2 and hits["/invalid-json"] == 2

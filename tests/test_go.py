@@ -100,6 +100,8 @@ GO_TESTS = [
     "TestAStringOf25MBParses",
     "TestAHugeRetryAfterIsCapped",
     "TestAnHTMLErrorPageIsABadRequest",
+    "TestAGzipBodyThatDoesNotDecodeIsAConnectionError",
+    "TestAnAnswerNested500DeepParses",
     "TestServerRunsAndValidatesEveryGraderType",
     "TestServerRefusesAnInvalidGrader",
 ]

@@ -97,6 +97,24 @@ def test_a_reset_in_the_middle_of_the_body_is_a_connection_error(fault_server: F
     assert fault_server.hits("/reset-mid-body") == 2  # retried once, like any connection error
 
 
+def test_a_gzip_body_that_does_not_decode_is_a_connection_error(fault_server: FaultServer) -> None:
+    with pytest.raises(og.APIConnectionError) as caught:
+        validate(client_of(fault_server, "/corrupt-gzip", max_retries=1))
+    assert not isinstance(caught.value, og.APITimeoutError)
+    assert_own_error(caught.value)
+    assert fault_server.hits("/corrupt-gzip") == 2  # retried, like a broken connection
+
+
+def test_an_answer_nested_500_deep_parses(fault_server: FaultServer) -> None:
+    grader = validate(client_of(fault_server, "/deep-json/500")).grader
+    assert isinstance(grader, og.StringCheckGrader)
+    deep = (grader.model_extra or {})["deep"]
+    levels = 0
+    while isinstance(deep, list) and deep:
+        deep, levels = deep[0], levels + 1
+    assert (levels, deep) == (499, [])
+
+
 def test_invalid_json_on_success_is_a_validation_error(fault_server: FaultServer) -> None:
     with pytest.raises(og.APIResponseValidationError) as caught:
         validate(client_of(fault_server, "/invalid-json", max_retries=2))

@@ -207,3 +207,25 @@ func TestAnHTMLErrorPageIsABadRequest(t *testing.T) {
 		t.Fatalf("error %+v", apiErr)
 	}
 }
+
+func TestAGzipBodyThatDoesNotDecodeIsAConnectionError(t *testing.T) {
+	base := uniqueBase("/corrupt-gzip", t)
+	_, err := validate(faultClient(t, base, option.WithMaxRetries(1)))
+	if connErr := asConnectionError(t, err); connErr.Timeout() || !strings.Contains(err.Error(), "gzip") {
+		t.Fatalf("err = %v, want a gzip body that does not decode, not a timeout", err)
+	}
+	if hits := faultHits(t, base); hits != 2 {
+		t.Fatalf("the server saw %d attempts, want 2: retried like a broken connection", hits)
+	}
+}
+
+func TestAnAnswerNested500DeepParses(t *testing.T) {
+	response, err := validate(faultClient(t, "/deep-json/500"))
+	if err != nil || response.Grader.OfStringCheckGrader == nil {
+		t.Fatalf("response %+v, err %v", response, err)
+	}
+	deep := string(response.Grader.OfStringCheckGrader.ExtraFields["deep"])
+	if want := strings.Repeat("[", 500) + strings.Repeat("]", 500); deep != want {
+		t.Fatalf("deep = %.40q..., want 500 nested empty arrays", deep)
+	}
+}

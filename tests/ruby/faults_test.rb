@@ -123,4 +123,33 @@ class FaultsTest < GradersTest
     assert error.body.start_with?("<html>"), error.body
     assert_nil error.code
   end
+
+  def test_a_gzip_body_that_does_not_decode_is_a_connection_error
+    base = unique("/corrupt-gzip")
+    error = assert_gem_error(OpenAI::Errors::APIConnectionError, fault_client(base, max_retries: 1))
+
+    refute_kind_of OpenAI::Errors::APITimeoutError, error
+    assert_match(/Zlib/, error.message)
+    assert_equal 2, Faults.hits(base), "retried like a broken connection"
+  end
+
+  def test_an_answer_nested_past_the_json_gems_default_parses
+    grader = validate(fault_client("/deep-json/500")).grader
+
+    assert_instance_of OpenAI::StringCheckGrader, grader
+    deep = grader[:deep]
+    levels = 0
+    while deep.is_a?(Array) && !deep.empty?
+      deep = deep.first
+      levels += 1
+    end
+    assert_equal [499, []], [levels, deep], "500 nested arrays, the innermost empty"
+  end
+
+  def test_an_answer_nested_past_the_limit_is_a_validation_error
+    depth = OpenAI::Client::MAX_JSON_NESTING # the answer's own two levels take it over the limit
+    error = assert_gem_error(OpenAI::Errors::APIResponseValidationError, fault_client("/deep-json/#{depth}"))
+
+    assert_match(/nesting of #{depth + 1} is too deep/, error.message)
+  end
 end

@@ -17,6 +17,7 @@ require "json"
 require "net/http"
 require "securerandom"
 require "uri"
+require "zlib"
 
 require_relative "openai_graders/version"
 require_relative "openai_graders/internal/type"

@@ -15,6 +15,10 @@ module OpenAIGraders
     DEFAULT_MAX_RETRIES = 2
     # The largest answer body (as decoded), in bytes, that a request reads: 32 MiB.
     DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+    # How deeply arrays and objects may nest in an answer: the json gem reads only 100 levels by default,
+    # Jackson (the Java client) reads 1000. Without a limit, the parser's recursion would overflow the
+    # stack on a deep enough answer (a SystemStackError) long before the size limit is reached.
+    MAX_JSON_NESTING = 1000
     # Besides these, every 5XX status is retried.
     RETRYABLE_STATUSES = [408, 409, 429].freeze
     # The wait before the first retry; it doubles before each next one, up to MAX_BACKOFF.
@@ -34,7 +38,10 @@ module OpenAIGraders
     # What a call's request_options: may hold.
     REQUEST_OPTIONS = %i[timeout max_retries extra_headers extra_query extra_body].freeze
     TIMEOUT_ERRORS = [Net::OpenTimeout, Net::ReadTimeout, Net::WriteTimeout].freeze
-    CONNECTION_ERRORS = [SystemCallError, IOError, SocketError, Net::HTTPBadResponse, OpenSSL::SSL::SSLError].freeze
+    # Zlib::Error: Net::HTTP could not decode a compressed body, an answer as unreadable as a broken one.
+    CONNECTION_ERRORS = [
+      SystemCallError, IOError, SocketError, Net::HTTPBadResponse, OpenSSL::SSL::SSLError, Zlib::Error
+    ].freeze
     private_constant :TIMEOUT_ERRORS, :CONNECTION_ERRORS
 
     attr_reader :base_url, :timeout, :max_retries, :max_response_bytes
@@ -231,8 +238,8 @@ module OpenAIGraders
 
     def status_error(answer, text, url)
       parsed = begin
-        JSON.parse(text)
-      rescue JSON::ParserError
+        JSON.parse(text, max_nesting: MAX_JSON_NESTING)
+      rescue JSON::ParserError # and JSON::NestingError
         text
       end
       Errors::APIStatusError.for(

@@ -27,8 +27,8 @@ module OpenAIGraders
     def parse
       @parsed ||= begin
         data = begin
-          JSON.parse(@body)
-        rescue JSON::ParserError, EncodingError => e
+          JSON.parse(@body, max_nesting: Client::MAX_JSON_NESTING)
+        rescue JSON::ParserError, EncodingError => e # ParserError includes NestingError
           raise invalid("The API answered with invalid JSON: #{e.message}")
         end
         begin

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.openai.client.OpenAIClient;
 import com.openai.errors.BadRequestException;
 import com.openai.errors.OpenAIException;
@@ -162,5 +163,26 @@ class FaultsTest {
         assertTrue(e.body().startsWith("<html>"), e::body);
         assertTrue(e.code().isEmpty());
         assertInstanceOf(OpenAIException.class, e);
+    }
+
+    @Test
+    void aGzipBodyIsInvalidDataForAClientThatNeverAskedForOne() {
+        // java.net.http sends no Accept-Encoding and decodes nothing: the gzip bytes are not JSON
+        String base = unique("/corrupt-gzip");
+        assertFails(OpenAIInvalidDataException.class, client(base).maxRetries(2));
+        assertEquals(1, FaultApi.hits(base), "a bad answer is not retried");
+    }
+
+    @Test
+    void anAnswerNested500DeepParses() {
+        GraderValidateResponse response = validate(client("/deep-json/500"));
+        JsonNode deep = response.grader().orElseThrow().asStringCheck().additionalProperties().get("deep");
+        int levels = 0;
+        while (deep.isArray() && !deep.isEmpty()) {
+            deep = deep.get(0);
+            levels++;
+        }
+        assertEquals(499, levels, "500 nested arrays, the innermost empty");
+        assertTrue(deep.isArray(), deep::toString);
     }
 }
