@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 READY := $(VENV)/.ready
 GENERATOR_INPUTS := $(shell find spec templates generator -type f ! -name '*.pyc' ! -path '*/__pycache__/*' 2>/dev/null)
 
-.PHONY: all generate images test check bench clean-venv system-packages
+.PHONY: all generate images test check bench clean-venv system-packages dist dist-gradergen
 
 all: generate
 
@@ -16,8 +16,17 @@ $(READY): requirements-dev.txt pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . -e generated/python
 	touch $@
 
+# gradergen's version is the spec's info.version (pyproject.toml): the editable install's metadata
+# follows it when it changes.
+VERSION_STAMP := $(VENV)/.version
+$(VERSION_STAMP): $(READY) spec/graders.openapi.yaml
+	@version=$$($(BIN)/python release/spec_version.py) && \
+	if [ "$$($(BIN)/gradergen --version)" != "gradergen $$version" ]; then \
+	  $(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .; fi
+	touch $@
+
 # Regenerates only when the spec, a template or the generator changed since the last run.
-generated/.stamp: $(READY) $(GENERATOR_INPUTS)
+generated/.stamp: $(READY) $(VERSION_STAMP) $(GENERATOR_INPUTS)
 	$(BIN)/gradergen generate --lang all --out generated
 	touch $@
 
@@ -39,7 +48,7 @@ test: system-packages $(READY) images
 	$(BIN)/pytest tests
 
 check: $(READY)
-	$(BIN)/ruff check generator tests bench templates
+	$(BIN)/ruff check generator tests bench templates release
 	$(BIN)/mypy
 	$(BIN)/openapi-spec-validator spec/graders.openapi.yaml
 
@@ -58,3 +67,22 @@ bench: system-packages $(READY) images
 
 clean-venv:
 	rm -rf $(VENV)
+
+# `make dist` builds what each ecosystem publishes into $(DIST)/<name>/, every artifact at the spec's
+# info.version. A language's artifacts are one file, release/<lang>.mk, defining dist-<lang> (found by
+# the wildcard below): adding a language's artifact is adding that file.
+DIST ?= dist
+DIST_BUILD ?= build/dist
+DIST_LANGS := $(sort $(patsubst release/%.mk,%,$(wildcard release/*.mk)))
+SPEC_VERSION = $(shell $(BIN)/python release/spec_version.py)
+
+dist: dist-gradergen $(addprefix dist-,$(DIST_LANGS))
+	@echo "dist: gradergen $(DIST_LANGS) at $(SPEC_VERSION) in $(DIST)/"
+
+# gradergen itself: the sdist, and the wheel built from it (carrying the spec, templates, Python client).
+dist-gradergen: generate
+	rm -rf $(DIST)/gradergen
+	$(BIN)/python -m build --no-isolation --outdir $(DIST)/gradergen .
+	$(BIN)/twine check --strict $(DIST)/gradergen/*
+
+include $(wildcard release/*.mk)

@@ -41,6 +41,25 @@ def fault_server(fault_server_session: FaultServer) -> Iterator[FaultServer]:
     yield fault_server_session
 
 
+@pytest.fixture(scope="session")
+def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """What `make dist` builds, once per session, in a temporary directory."""
+    from release import make_dist
+
+    return make_dist(tmp_path_factory.mktemp("release"))
+
+
+@pytest.fixture(scope="session")
+def installed_gradergen(dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bin directory of a clean virtualenv with only gradergen's released wheel (and its pinned
+    dependencies) installed: the gradergen another repository's build runs."""
+    from release import make_venv, one, pip_install
+
+    bin_dir = make_venv(tmp_path_factory.mktemp("gradergen-venv"))
+    pip_install(bin_dir, str(one(dist / "gradergen", "gradergen-*.whl")))
+    return bin_dir
+
+
 # ------------------------------------------------------------------ `gradergen serve`, for every client
 SERVER_API_KEY = "sk-gradergen-server-tests"
 

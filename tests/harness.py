@@ -28,6 +28,9 @@ INSTALL_HINTS = {
     "npm": "install Node.js with npm: apt-get install -y nodejs npm (or from https://nodejs.org/)",
     "curl": "install curl: apt-get install -y curl",
     "chromium": "install Debian's Chromium: apt-get install -y --no-install-recommends chromium",
+    "gem": "install Ruby (RubyGems comes with it): apt-get install -y ruby",
+    "rake": "install Rake: apt-get install -y rake (Debian's ruby brings it)",
+    "make": "install GNU Make: apt-get install -y make",
 }
 
 

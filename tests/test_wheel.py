@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -13,26 +12,22 @@ import pytest
 
 from gradergen.languages import languages
 
-from harness import GENERATED, ROOT, committed_tree, json_equal, load_fixture, run
+from harness import GENERATED, committed_tree, json_equal, load_fixture, run
 from mock_server import MockServer
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("wheel")
-    pip_wheel = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q"]
-    run([*pip_wheel, "-w", str(out), str(ROOT)])
-    (built,) = out.glob("gradergen-*.whl")
+def wheel(dist: Path) -> Path:
+    """The wheel `make dist` built (the session's `dist` fixture)."""
+    (built,) = (dist / "gradergen").glob("gradergen-*.whl")
     return built
 
 
 @pytest.fixture(scope="module")
-def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh virtualenv with only the gradergen wheel (and its pinned dependencies) installed."""
-    venv = tmp_path_factory.mktemp("venv")
-    run([sys.executable, "-m", "venv", str(venv)])
-    run([str(venv / "bin" / "pip"), "install", "-q", "--disable-pip-version-check", str(wheel)], timeout=900)
-    return venv
+def installed(installed_gradergen: Path) -> Path:
+    """A fresh virtualenv with only that wheel (and its pinned dependencies) installed, shared with the
+    release tests."""
+    return installed_gradergen.parent
 
 
 def test_wheel_carries_spec_templates_and_client(wheel: Path) -> None:

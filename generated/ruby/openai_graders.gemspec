@@ -10,6 +10,7 @@ Gem::Specification.new do |spec|
   spec.summary = "Ruby bindings for the OpenAI fine-tuning graders API, generated from its OpenAPI spec."
   spec.authors = ["gradergen"]
   spec.license = "MIT"
+  spec.homepage = "https://platform.openai.com/docs/api-reference/graders"
   spec.required_ruby_version = ">= 3.1"
   spec.files = Dir["lib/**/*.rb", "sig/**/*.rbs", "README.md"]
   spec.require_paths = ["lib"]

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .engine import command as run_command
@@ -23,6 +24,9 @@ from .options import Options
 from .resources import default_spec
 from .server import command as serve_command
 from .validation import command as validate_command
+
+if TYPE_CHECKING:
+    from .generate import TreeChanges
 
 
 def _generate_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -43,6 +47,11 @@ def _generate_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
             default=option.default,
             help=f"{option.help} (default: %(default)s)",
         )
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; list the files a run would add, change or remove, and exit 1 if there are any",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
 
 
@@ -50,7 +59,7 @@ def _run_generate(args: argparse.Namespace) -> int:
     # A run is short and what it allocates mostly lives to its end, so the cyclic garbage collector
     # only costs time: a fifth of importing datamodel-code-generator. The forked worker inherits this.
     gc.disable()
-    from .generate import generate, write_tree  # not at import: `gradergen validate` needs none of it
+    from .generate import generate, plan_tree, write_tree  # not at import: `gradergen validate` needs none
 
     known = languages()
     if args.lang != "all" and args.lang not in known:
@@ -58,6 +67,7 @@ def _run_generate(args: argparse.Namespace) -> int:
     langs = known if args.lang == "all" else [args.lang]
     options = Options(**{key: getattr(args, key) for key in declared_options()})
     spec = args.spec or default_spec()
+    stale = 0
     with _signals_raise():
         outputs = generate(spec, langs, options)
         for lang, files in outputs.items():
@@ -65,10 +75,31 @@ def _run_generate(args: argparse.Namespace) -> int:
                 root = Path("generated") / lang
             else:
                 root = args.out / lang if args.lang == "all" else args.out
+            if args.check:
+                stale += _report_changes(lang, root, plan_tree(root, files), args.quiet)
+                continue
             written = write_tree(root, files)
             if not args.quiet:
                 print(f"{lang}: {len(files)} files in {root} ({len(written)} changed)")
+    if stale:
+        print(
+            f"gradergen: {stale} generated file{'s' if stale != 1 else ''} out of date: "
+            "run the same command without --check",
+            file=sys.stderr,
+        )
+        return 1
     return 0
+
+
+def _report_changes(lang: str, root: Path, changes: TreeChanges, quiet: bool) -> int:
+    """Lists what a real run would do under `root` (always, even with -q: it is the point of --check)."""
+    for kind, paths in (("added", changes.added), ("changed", changes.changed), ("removed", changes.removed)):
+        for rel in paths:
+            print(f"{kind:<8} {root / rel}")
+    count = len(changes.added) + len(changes.changed) + len(changes.removed)
+    if not count and not quiet:
+        print(f"{lang}: {root} is up to date")
+    return count
 
 
 class _Terminated(BaseException):

@@ -6,6 +6,7 @@ import functools
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .background import Worker, background
@@ -66,18 +67,41 @@ def _generate(spec: Path, langs: list[str], options: Options, worker: Worker | N
     return outputs
 
 
+@dataclass(frozen=True)
+class TreeChanges:
+    """What writing a tree would do to its output root, each list sorted and relative to the root."""
+
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.changed or self.removed)
+
+
+def plan_tree(root: Path, files: Files) -> TreeChanges:
+    """What `write_tree(root, files)` would add, change and remove (the file listing included), without
+    touching anything: what `gradergen generate --check` reports."""
+    changes = TreeChanges()
+    for rel, data in sorted([*_encoded(root, files).items(), (FILE_LIST, _listing(files))]):
+        target = root / rel
+        if not target.exists():
+            changes.added.append(rel)
+        elif not target.is_file() or target.read_bytes() != data:
+            changes.changed.append(rel)
+    changes.removed.extend(rel for rel in _stale(root, files) if (root / rel).is_file())
+    return changes
+
+
 def write_tree(root: Path, files: Files) -> list[str]:
     """Write `files` under `root`, touching only files whose content changed, and remove the files a
     previous run wrote that this one no longer does. Returns the paths written."""
+    encoded = _encoded(root, files)
+    stale = _stale(root, files)
     root.mkdir(parents=True, exist_ok=True)
-    listing = root / FILE_LIST
-    previous = set(listing.read_text(encoding="utf-8").split()) if listing.is_file() else set()
     written: list[str] = []
-    for rel in sorted(files):
+    for rel, data in sorted(encoded.items()):
         target = root / rel
-        if not target.resolve().is_relative_to(root.resolve()):
-            raise GradergenError(f"refusing to write outside the output directory: {rel}")
-        data = files[rel].encode("utf-8")
         if target.is_file() and target.read_bytes() == data:
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -89,15 +113,36 @@ def write_tree(root: Path, files: Files) -> list[str]:
             tmp.unlink(missing_ok=True)
             raise
         written.append(rel)
-    for rel in sorted(previous - set(files)):
-        stale = root / rel
-        if stale.is_file():
-            stale.unlink()
-            _remove_empty_parents(stale.parent, root)
-    new_listing = "".join(f"{rel}\n" for rel in sorted(files))
-    if not listing.is_file() or listing.read_text(encoding="utf-8") != new_listing:
-        listing.write_text(new_listing, encoding="utf-8")
+    for rel in stale:
+        stale_file = root / rel
+        if stale_file.is_file():
+            stale_file.unlink()
+            _remove_empty_parents(stale_file.parent, root)
+    listing, new_listing = root / FILE_LIST, _listing(files)
+    if not listing.is_file() or listing.read_bytes() != new_listing:
+        listing.write_bytes(new_listing)
     return written
+
+
+def _encoded(root: Path, files: Files) -> dict[str, bytes]:
+    for rel in files:
+        if not (root / rel).resolve().is_relative_to(root.resolve()):
+            raise GradergenError(f"refusing to write outside the output directory: {rel}")
+    return {rel: text.encode("utf-8") for rel, text in files.items()}
+
+
+def _listing(files: Files) -> bytes:
+    return "".join(f"{rel}\n" for rel in sorted(files)).encode("utf-8")
+
+
+def _stale(root: Path, files: Files) -> list[str]:
+    """The files an earlier run wrote (by its listing) that this one does not."""
+    listing = root / FILE_LIST
+    previous = set(listing.read_text(encoding="utf-8").split()) if listing.is_file() else set()
+    for rel in sorted(previous):
+        if not (root / rel).resolve().is_relative_to(root.resolve()):  # removing it would reach outside
+            raise GradergenError(f"{listing} names {rel}, outside the output directory: remove that line")
+    return sorted(previous - set(files))
 
 
 def _remove_empty_parents(directory: Path, root: Path) -> None:

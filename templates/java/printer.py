@@ -12,6 +12,7 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
+from gradergen.errors import GradergenError
 from gradergen.ir.model import (
     IR,
     Alias,
@@ -30,7 +31,14 @@ from gradergen.ir.model import (
 from gradergen.languages import beside
 from gradergen.literals import NUMBER_FILTERS, bytes_literal, java_duration
 from gradergen.naming.base import NamingTable, camel, pascal, resource_chain, singular
-from gradergen.naming.java import JDK_AND_JACKSON, KEYWORDS, RUNTIME_CLASSES, JavaNaming, java_string
+from gradergen.naming.java import (
+    JAVA_LANG,
+    JDK_AND_JACKSON,
+    KEYWORDS,
+    RUNTIME_CLASSES,
+    JavaNaming,
+    java_string,
+)
 from gradergen.naming.text import wrap
 from gradergen.options import Options
 
@@ -401,6 +409,14 @@ class JavaContext:
         """A compilation unit: the generated-code header, the package, and the imports `body` needs."""
         used, declared = class_names(body)
         importable = self._importable()
+        # class_names counts Javadoc references as used; one no import covers would fail only javadoc
+        # (javac never reads them), far later: only templates write these, spec text escapes `@`
+        if unknown := sorted(set(_DOC_REFERENCE.findall(body)) - declared - JAVA_LANG - importable.keys()):
+            raise GradergenError(
+                f"a Javadoc @throws/@see/@link in package {package} names {', '.join(unknown)}, which the "
+                "generated file cannot import: add it to JDK_AND_JACKSON or RUNTIME_CLASSES, or write it "
+                "fully qualified"
+            )
         imports = sorted(
             fqn
             for fqn in (importable.get(simple) for simple in used - declared)

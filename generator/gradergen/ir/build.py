@@ -158,6 +158,7 @@ class _Builder:
             decisions=self.decisions,
             resources=_resource_tree(operations),
             client=build_policy(self.doc),
+            homepage=self._homepage(),
         )
 
     def _mark_null_members(self) -> None:
@@ -168,6 +169,14 @@ class _Builder:
                     held = _resolved(self.types, f.type)
                     union = self.types.get(held.name) if isinstance(held, Named) else None
                     f.null_member = isinstance(union, Union) and union.nullable
+
+    def _homepage(self) -> str:
+        docs = self.doc.get("externalDocs")
+        if docs is None:
+            return ""
+        if not isinstance(docs, dict):
+            raise SpecError("/externalDocs", "must be an object with a `url`")
+        return _checked(docs.get("url"), BASE_URL, "/externalDocs/url", BASE_URL_RULE)
 
     def _base_url(self) -> str:
         servers = self.doc.get("servers")

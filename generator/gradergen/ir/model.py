@@ -378,10 +378,13 @@ class IR:
     """The top-level resources of the client (fine_tuning), each with its children and operations."""
     client: ClientPolicy = field(default_factory=lambda: build_policy({}))
     """Retries, backoff, caps, timeout, environment variables, headers and error classes by status."""
+    homepage: str = ""
+    """The spec's `externalDocs` URL, if any: package manifests name it as the project's home page."""
 
     def __post_init__(self) -> None:
         self.title = taint(self.title)
         self.version = taint(self.version)
+        self.homepage = taint(self.homepage)
         self.description = taint(self.description)
         self.base_url = taint(self.base_url)
         self.decisions = taint(self.decisions)
