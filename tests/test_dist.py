@@ -6,6 +6,7 @@ against the mock API, and one version everywhere.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from gradergen.languages import languages
+from gradergen.languages import beside, languages
 
 from harness import BIN, GENERATED, ROOT, require_tool, run
 from mock_server import MockServer
@@ -45,10 +46,7 @@ def sent_grader(mock_server: MockServer) -> dict[str, str]:
 
 
 # --------------------------------------------------------------------------- what there is
-NOT_YET_RELEASED = {
-    "typescript": "TypeScript's artifact is the next step of its own work (README, Releasing): add "
-    "release/typescript.mk (npm pack) and a consumer check here, then drop this entry",
-}
+NOT_YET_RELEASED: dict[str, str] = {}
 """Languages that have bindings but no release artifact yet: their test below is an expected failure
 (shown as xfailed, never as passed), strict, so it fails once the artifact exists and the entry stays."""
 
@@ -99,10 +97,15 @@ def test_one_version_everywhere(dist: Path) -> None:
     found[pom.name] = ET.parse(pom).getroot().findtext(f"{POM}version") or ""
     go_list = one(dist / "go", "**/@v/list")
     found["go @v/list"] = go_list.read_text().strip().removeprefix("v")
+    packed = one(dist / "typescript", "*.tgz")
+    with tarfile.open(packed) as tar:
+        package = tar.extractfile("package/package.json")
+        assert package is not None
+        found[packed.name] = json.load(package)["version"]
     assert found == {
         key: ("gradergen " + version if key.startswith("gradergen --") else version) for key in found
     }
-    assert len(found) == 8
+    assert len(found) == 9
 
 
 def test_the_docs_name_the_same_version() -> None:
@@ -404,11 +407,66 @@ def check_ruby(dist: Path, tmp_path: Path, mock_server: MockServer) -> None:
     assert sent_grader(mock_server) == grader("consumer-ruby")
 
 
+# --------------------------------------------------------------------------- TypeScript
+TYPESCRIPT_CONSUMER = """
+import Client from "@gradergen/openai-graders";
+
+const client = new Client({ apiKey: "sk-consumer", baseURL: process.argv[2] ?? "", maxRetries: 0 });
+const response = await client.fineTuning.alpha.graders.validate({
+  grader: { type: "string_check", name: "consumer-typescript", input: "a", operation: "eq", reference: "b" },
+});
+const checked = response.grader;
+console.log(checked && "name" in checked ? checked.name : "no grader");
+"""
+
+
+def check_typescript(dist: Path, tmp_path: Path, mock_server: MockServer) -> None:
+    npm, node = require_tool("npm"), require_tool("node")
+    packed = one(dist / "typescript", "*.tgz")
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "package.json").write_text('{"name": "consumer", "private": true, "type": "module"}\n')
+    run([npm, "install", "--no-audit", "--no-fund", "--ignore-scripts", str(packed)], cwd=app)
+    (app / "app.ts").write_text(TYPESCRIPT_CONSUMER, encoding="utf-8")
+    config = {
+        "compilerOptions": {
+            "target": "ES2022",
+            "module": "NodeNext",
+            "moduleResolution": "NodeNext",
+            "strict": True,
+            "noUncheckedIndexedAccess": True,
+            "exactOptionalPropertyTypes": True,
+            "types": ["node"],
+            "typeRoots": [str(_typescript_tools() / "node_modules" / "@types")],
+            "outDir": "out",
+        },
+        "files": ["app.ts"],
+    }
+    (app / "tsconfig.json").write_text(json.dumps(config), encoding="utf-8")
+    tsc = beside("typescript", "format.py").tool("tsc")
+    run([*tsc, "-p", "tsconfig.json"], cwd=app)  # the package's .d.ts type-check the consumer
+    result = subprocess.run(
+        [node, str(app / "out" / "app.js"), mock_server.url],
+        cwd=app,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (result.returncode, result.stdout, result.stderr) == (0, "consumer-typescript\n", "")
+    assert sent_grader(mock_server) == grader("consumer-typescript")
+
+
+def _typescript_tools() -> Path:
+    tools: Path = beside("typescript", "format.py").tools_dir()
+    return tools
+
+
 CONSUMER_CHECKS: dict[str, Callable[[Path, Path, MockServer], None]] = {
     "python": check_python,
     "go": check_go,
     "java": check_java,
     "ruby": check_ruby,
+    "typescript": check_typescript,
 }
 
 
