@@ -127,6 +127,38 @@ def test_a_signal_ends_the_worker_and_releases_the_output(
     assert not (tmp_path / "out").exists(), "an interrupted run wrote output"
 
 
+@pytest.mark.parametrize(
+    ("signum", "status"),
+    [
+        pytest.param(signal.SIGTERM, -signal.SIGTERM, id="SIGTERM"),
+        pytest.param(signal.SIGHUP, -signal.SIGHUP, id="SIGHUP"),
+        pytest.param(signal.SIGINT, 130, id="SIGINT"),
+    ],
+)
+@pytest.mark.parametrize("hook", ["before", "after_in_parent"])
+def test_a_signal_while_the_worker_is_forked_is_not_lost(
+    tmp_path: Path, signum: signal.Signals, status: int, hook: str
+) -> None:
+    """Python runs at-fork callbacks (logging's lock, for one) in the main process around fork(), and
+    only prints what a signal handler raises inside one: a signal arriving then was lost, and the run
+    wrote its output and exited 0. The signal is sent from such a callback, which is that moment."""
+    result = run_patched(
+        tmp_path,
+        f"""
+        import os
+        sent = []
+        def send():
+            if not sent:
+                sent.append(True)
+                os.kill(os.getpid(), {int(signum)})
+        os.register_at_fork({hook}=send)
+        """,
+    )
+    assert result.returncode == status, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    assert not (tmp_path / "out").exists(), "an interrupted run wrote output"
+
+
 def run_patched(tmp_path: Path, patch: str) -> subprocess.CompletedProcess[str]:
     """`gradergen generate` in a fresh interpreter after `patch` (Python code) changed the generator;
     the worker, forked from it, has the change too. Returns only once every process holding its
