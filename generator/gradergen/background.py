@@ -44,7 +44,10 @@ HELD = frozenset({signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
 def signals_held() -> Iterator[None]:
     """Hold the signals that end a run in the kernel for the duration of the block: one that arrives
     meanwhile is handled as the block ends (its handler raises there). One already received is raised
-    on entry, before anything is held."""
+    on entry, before anything is held. Where signals cannot be held (Windows), nothing is."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
     before = signal.pthread_sigmask(signal.SIG_BLOCK, ())  # reads the mask; runs pending handlers
     try:
         signal.pthread_sigmask(signal.SIG_BLOCK, HELD)
