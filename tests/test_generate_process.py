@@ -15,6 +15,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,19 @@ def reaches_eof(stream: Any) -> bool:
         if readable and not os.read(stream.fileno(), 65536):
             return True
     return False
+
+
+@pytest.fixture(autouse=True)
+def sigint_not_ignored() -> Iterator[None]:
+    """gradergen as a terminal starts it: with SIGINT at its default. A shell script's background job
+    (`make test &`, say) starts with SIGINT ignored, which the processes it starts inherit, and a
+    program started so keeps ignoring it (gradergen too, rightly): then no test here could see 130.
+    A handler here is reset to the default in each process the tests start."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @pytest.fixture(scope="module")
