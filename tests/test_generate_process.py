@@ -15,6 +15,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +84,19 @@ def reaches_eof(stream: Any) -> bool:
     return False
 
 
+@pytest.fixture(autouse=True)
+def sigint_not_ignored() -> Iterator[None]:
+    """gradergen as a terminal starts it: with SIGINT at its default. A shell script's background job
+    (`make test &`, say) starts with SIGINT ignored, which the processes it starts inherit, and a
+    program started so keeps ignoring it (gradergen too, rightly): then no test here could see 130.
+    A handler here is reset to the default in each process the tests start."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 @pytest.fixture(scope="module")
 def spec(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return slow_spec(tmp_path_factory.mktemp("slow"))
@@ -124,6 +138,38 @@ def test_a_signal_ends_the_worker_and_releases_the_output(
             process.wait()
         for pid in children(process.pid):
             os.kill(pid, signal.SIGKILL)
+    assert not (tmp_path / "out").exists(), "an interrupted run wrote output"
+
+
+@pytest.mark.parametrize(
+    ("signum", "status"),
+    [
+        pytest.param(signal.SIGTERM, -signal.SIGTERM, id="SIGTERM"),
+        pytest.param(signal.SIGHUP, -signal.SIGHUP, id="SIGHUP"),
+        pytest.param(signal.SIGINT, 130, id="SIGINT"),
+    ],
+)
+@pytest.mark.parametrize("hook", ["before", "after_in_parent"])
+def test_a_signal_while_the_worker_is_forked_is_not_lost(
+    tmp_path: Path, signum: signal.Signals, status: int, hook: str
+) -> None:
+    """Python runs at-fork callbacks (logging's lock, for one) in the main process around fork(), and
+    only prints what a signal handler raises inside one: a signal arriving then was lost, and the run
+    wrote its output and exited 0. The signal is sent from such a callback, which is that moment."""
+    result = run_patched(
+        tmp_path,
+        f"""
+        import os
+        sent = []
+        def send():
+            if not sent:
+                sent.append(True)
+                os.kill(os.getpid(), {int(signum)})
+        os.register_at_fork({hook}=send)
+        """,
+    )
+    assert result.returncode == status, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
     assert not (tmp_path / "out").exists(), "an interrupted run wrote output"
 
 

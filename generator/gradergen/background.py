@@ -6,6 +6,11 @@ for a step to finish), and on Linux the kernel kills the worker if the main proc
 getting the chance (SIGKILL). The worker ignores SIGINT, which a terminal sends to both: the main
 process decides when it stops. Otherwise a worker blocked on its pipe would hold the caller's output
 open, and whoever reads that output would wait forever.
+
+The signals that end a run are held (blocked) while the worker is forked: Python's own at-fork
+callbacks (logging's, for one) run Python code in the main process around fork(), and an exception
+a signal handler raises in one of them is only printed, so the signal would be lost and the run
+would go on to the end. Held, the signal waits in the kernel and is raised once the fork is done.
 """
 
 from __future__ import annotations
@@ -31,6 +36,25 @@ PR_SET_PDEATHSIG = 1
 
 Job = tuple[Callable[..., Any], tuple[Any, ...]]
 
+HELD = frozenset({signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
+"""The signals that end a run, which must not arrive while the main process forks."""
+
+
+@contextmanager
+def signals_held() -> Iterator[None]:
+    """Hold the signals that end a run in the kernel for the duration of the block: one that arrives
+    meanwhile is handled as the block ends (its handler raises there). One already received is raised
+    on entry, before anything is held. Where signals cannot be held (Windows), nothing is."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, ())  # reads the mask; runs pending handlers
+    try:
+        signal.pthread_sigmask(signal.SIG_BLOCK, HELD)
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)  # what was held is handled here
+
 
 class WorkerError(RuntimeError):
     """A bug showed in the worker: the exception it raised there, by name and message, with the
@@ -50,21 +74,24 @@ class Worker:
         context = multiprocessing.get_context("fork")
         jobs_end, self._jobs = context.Pipe(duplex=False)
         self._results, results_end = context.Pipe(duplex=False)
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, ())  # the worker's, once its handlers are set
         self._process: BaseProcess = context.Process(
             target=_serve,
-            args=(jobs_end, results_end, initializer, os.getpid()),
+            args=(jobs_end, results_end, initializer, os.getpid(), mask),
             name="gradergen-steps",
             daemon=True,
         )
+        self._outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         try:
-            self._process.start()
-            # the worker holds the only other ends: its death reads as EOF here, and fails a send
-            jobs_end.close()
-            results_end.close()
-            # a big IR outgrows the pipe's buffer: a thread sends it, so that submitting never waits
-            # for the worker (still importing) to read
-            self._outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
-            threading.Thread(target=self._send, name="gradergen-steps-feeder", daemon=True).start()
+            with signals_held():
+                self._process.start()
+                # the worker holds the only other ends: its death reads as EOF here, and fails a send
+                jobs_end.close()
+                results_end.close()
+                # A big IR outgrows the pipe's buffer: a thread sends it, so that submitting never
+                # waits for the worker (still importing) to read. Started while the signals are
+                # held, it keeps them held for good: they go to the main thread, which acts on them.
+                threading.Thread(target=self._send, name="gradergen-steps-feeder", daemon=True).start()
         except BaseException:  # a signal, say: no worker may be left without an owner
             if self._process.pid is not None:
                 self._process.kill()
@@ -119,10 +146,17 @@ def _status(process: BaseProcess) -> str:
     return f"exit status {code}"
 
 
-def _serve(jobs: Connection, results: Connection, initializer: Callable[[], None], parent: int) -> None:
+def _serve(
+    jobs: Connection,
+    results: Connection,
+    initializer: Callable[[], None],
+    parent: int,
+    mask: set[signal.Signals],
+) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for signum in (signal.SIGTERM, signal.SIGHUP):  # the handlers of the main process came with the fork
         signal.signal(signum, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # forked while the main process held them
     _die_with_parent(parent)
     try:
         initializer()

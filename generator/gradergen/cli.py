@@ -117,6 +117,8 @@ def _signals_raise() -> Iterator[None]:
         yield
         return
 
+    from .background import signals_held  # not at import: `gradergen validate` needs none of it
+
     def terminate(signum: int, frame: object) -> None:
         raise _Terminated(signum)
 
@@ -124,8 +126,11 @@ def _signals_raise() -> Iterator[None]:
     try:
         yield
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+        # Held while the handlers change back: Python drops, with only a warning, a signal that
+        # arrived for a Python handler which by the time it runs is no longer there.
+        with signals_held():
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
 
 
 def _die_of(signum: int) -> int:
