@@ -43,6 +43,27 @@ test("run sends the documented body with bearer auth", async () => {
   assert.match(request.headers["idempotency-key"], /^gradergen-[0-9a-f-]{36}$/);
 });
 
+test("withResponse gives the HTTP answer and its request id beside the parsed value", async () => {
+  const answer = await client().fineTuning.alpha.graders.withResponse.validate({ grader: stringCheck() });
+  assert.deepStrictEqual(answer.data.grader, stringCheck());
+  assert.equal(answer.response.status, 200);
+  assert.equal(answer.requestID, "req_mock_1");
+  assert.equal(answer.response.headers.get("x-request-id"), "req_mock_1");
+  assert.equal(answer.retriesTaken, 0);
+  const [request] = await mock.requests();
+  assert.equal(request.path, VALIDATE_PATH);
+});
+
+test("withResponse counts the retries it took", async () => {
+  await mock.enqueue(503, { headers: FAST_RETRY });
+  const answer = await client({ maxRetries: 2 }).fineTuning.alpha.graders.withResponse.run({
+    grader: stringCheck(),
+    model_sample: "model_sample",
+  });
+  assert.equal(answer.retriesTaken, 1);
+  assert.equal(answer.data.reward, fixture("responses/run/000_cli.json").reward);
+});
+
 test("run sends the item as given, null included", async () => {
   const graders_ = client().fineTuning.alpha.graders;
   await graders_.run({ grader: stringCheck(), model_sample: "yes", item: { label: "yes", scores: [1, 2] } });

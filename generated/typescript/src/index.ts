@@ -7,6 +7,7 @@ export {
   type ClientOptions,
   type RequestOptions,
 } from "./client.js";
+export type { APIResponse } from "./internal/http.js";
 export { FineTuning, FineTuningAlpha, FineTuningAlphaGraders } from "./client.js";
 export {
   GradersError,

@@ -28,6 +28,18 @@ export interface RequestOptions {
   idempotencyKey?: string | undefined;
 }
 
+/** An answer with the HTTP response it came in: what `withResponse` operations give. */
+export interface APIResponse<T> {
+  /** The parsed answer, as the operation itself gives it. */
+  readonly data: T;
+  /** The HTTP response (its body already read into `data`): status, headers. */
+  readonly response: Response;
+  /** The API's id for the request (x-request-id), to quote when reporting a problem. */
+  readonly requestID: string | undefined;
+  /** How many times the call was retried before this answer. */
+  readonly retriesTaken: number;
+}
+
 export interface Settings {
   readonly apiKey: string;
   readonly baseURL: string;
@@ -49,6 +61,7 @@ const MAX_BACKOFF_MS = 8_000;
 const BACKOFF_JITTER = 0.25;
 /** The same key goes with every attempt of one call, so that the API can tell a retry from a new call. */
 const IDEMPOTENCY_HEADER = "Idempotency-Key";
+const REQUEST_ID_HEADER = "x-request-id";
 
 interface Answer {
   readonly response: Response;
@@ -70,6 +83,17 @@ export class Transport {
     decode: Decoder<T>,
     options: RequestOptions = {},
   ): Promise<T> {
+    return (await this.requestWithResponse(method, path, body, decode, options)).data;
+  }
+
+  /** As `request`, with the HTTP response beside the parsed answer. */
+  async requestWithResponse<T>(
+    method: string,
+    path: string,
+    body: unknown,
+    decode: Decoder<T>,
+    options: RequestOptions = {},
+  ): Promise<APIResponse<T>> {
     const settings = this.#settings;
     const timeout = checkTimeout(options.timeout ?? settings.timeout, "timeout");
     const maxRetries = checkRetries(options.maxRetries ?? settings.maxRetries);
@@ -89,7 +113,11 @@ export class Transport {
       try {
         const answer = await this.#exchange(method, url, headers, payload, timeout, options.signal);
         const status = answer.response.status;
-        if (status >= 200 && status < 300) return parseAnswer(answer, decode, url);
+        if (status >= 200 && status < 300) {
+          const data = parseAnswer(answer, decode, url);
+          const requestID = answer.response.headers.get(REQUEST_ID_HEADER) ?? undefined;
+          return { data, response: answer.response, requestID, retriesTaken: attempt };
+        }
         const error = statusError(answer, url);
         if (attempt >= maxRetries || !retryable(status)) throw error;
         wait = retryAfter(answer.response.headers) ?? backoff(attempt);
