@@ -39,25 +39,30 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "--item", default=None, metavar="JSON|YAML|@FILE", help="the dataset row the templates read"
     )
     r.add_argument("--format", choices=("json", "text"), default="json", help="output format (default: json)")
-    r.add_argument(
+    add_engine_settings(r)
+
+
+def add_engine_settings(parser: argparse.ArgumentParser) -> None:
+    """The engine's settings every grading command takes (read back by `_overrides`)."""
+    parser.add_argument(
         "--config", type=Path, default=None, metavar="FILE", help="settings (default: ./gradergen.toml)"
     )
-    r.add_argument(
+    parser.add_argument(
         "--model-base-url", default=None, metavar="URL", help="an OpenAI-compatible API for model graders"
     )
-    r.add_argument(
+    parser.add_argument(
         "--embeddings-base-url", default=None, metavar="URL", help="an OpenAI-compatible embeddings API"
     )
-    r.add_argument(
+    parser.add_argument(
         "--python-timeout", type=float, default=None, metavar="S", help="seconds a python grader may run"
     )
-    r.add_argument(
+    parser.add_argument(
         "--require-isolation",
         choices=ISOLATION_LEVELS,
         default=None,
         help="refuse to run python graders below this isolation level",
     )
-    r.add_argument("--no-cache", action="store_true", help="call models even when the answer is cached")
+    parser.add_argument("--no-cache", action="store_true", help="call models even when the answer is cached")
 
 
 class UsageError(Exception):

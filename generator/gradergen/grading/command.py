@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..engine.config import ISOLATION_LEVELS
+from ..engine.command import add_engine_settings
 from ..errors import run_guarded
 
 COMMANDS = ("grade",)
@@ -104,25 +104,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         help="the Ray cluster for --engine ray: host:port of its head, or 'auto' (default: a local one)",
     )
     g.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary")
-    g.add_argument(
-        "--config", type=Path, default=None, metavar="FILE", help="settings (default: ./gradergen.toml)"
-    )
-    g.add_argument(
-        "--model-base-url", default=None, metavar="URL", help="an OpenAI-compatible API for model graders"
-    )
-    g.add_argument(
-        "--embeddings-base-url", default=None, metavar="URL", help="an OpenAI-compatible embeddings API"
-    )
-    g.add_argument(
-        "--python-timeout", type=float, default=None, metavar="S", help="seconds a python grader may run"
-    )
-    g.add_argument(
-        "--require-isolation",
-        choices=ISOLATION_LEVELS,
-        default=None,
-        help="refuse to run python graders below this isolation level",
-    )
-    g.add_argument("--no-cache", action="store_true", help="call models even when the answer is cached")
+    add_engine_settings(g)
 
 
 class UsageError(Exception):
