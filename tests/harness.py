@@ -102,3 +102,41 @@ def gradergen(*args: str, cwd: Path | None = None) -> subprocess.CompletedProces
     return subprocess.run(
         [str(BIN / "gradergen"), *args], cwd=cwd, capture_output=True, text=True, timeout=600
     )
+
+
+def go_validate_program(module: str, name: str, api_key: str, doc: str = "") -> str:
+    """A Go program that validates a string_check grader named `name` with the bindings at `module`
+    (the mock API's URL its argument) and prints the name the answer echoes: a consumer's main.go."""
+    alias = "" if module.endswith("/graders") else "graders "
+    head = f"// {doc}\n" if doc else ""
+    body = GO_VALIDATE_MAIN.replace("NAME", _go_string(name)).replace("API_KEY", _go_string(api_key))
+    return (
+        f'{head}package main\n\nimport (\n\t"context"\n\t"fmt"\n\t"os"\n\n'
+        f'\t{alias}"{module}"\n\t"{module}/option"\n)\n\n{body}'
+    )
+
+
+def _go_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+GO_VALIDATE_MAIN = """func main() {
+	client := graders.NewClient(
+		option.WithAPIKey(API_KEY), option.WithBaseURL(os.Args[1]), option.WithMaxRetries(0),
+	)
+	params := graders.FineTuningAlphaGraderValidateParams{
+		Grader: graders.FineTuningAlphaGraderValidateParamsGraderUnion{
+			OfStringCheckGrader: &graders.StringCheckGraderParam{
+				Input: "a", Name: NAME, Reference: "b",
+				Operation: graders.StringCheckGraderOperationEq,
+			},
+		},
+	}
+	response, err := client.FineTuning.Alpha.Graders.Validate(context.Background(), params)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	fmt.Println(response.Grader.OfStringCheckGrader.Name)
+}
+"""

@@ -15,11 +15,14 @@ import subprocess
 import zipfile
 from pathlib import Path
 
-from harness import BIN, ROOT, require_tool, run
+from harness import BIN, ROOT, go_validate_program, require_tool, run
 from mock_server import MockServer
 from release import make_venv, one, pip_install
 
 SNIPPET = re.compile(r"<!-- consumer (\w+): (\S+) -->\n```[\w-]*\n(.*?)\n```", re.S)
+
+
+GO_DOC = "Command consumer validates a grader with the bindings go generate made."
 
 
 def snippets(consumer: str) -> dict[str, str]:
@@ -47,38 +50,6 @@ def sent_name(mock_server: MockServer) -> str:
 
 
 # --------------------------------------------------------------------------- Go: //go:generate
-GO_MAIN = """// Command consumer validates a grader with the bindings go generate made.
-package main
-
-import (
-	"context"
-	"fmt"
-	"os"
-
-	"example.com/consumer/graders"
-	"example.com/consumer/graders/option"
-)
-
-func main() {
-	client := graders.NewClient(
-		option.WithAPIKey("k"), option.WithBaseURL(os.Args[1]), option.WithMaxRetries(0),
-	)
-	params := graders.FineTuningAlphaGraderValidateParams{
-		Grader: graders.FineTuningAlphaGraderValidateParamsGraderUnion{
-			OfStringCheckGrader: &graders.StringCheckGraderParam{
-				Input: "a", Name: "go-generate", Reference: "b",
-				Operation: graders.StringCheckGraderOperationEq,
-			},
-		},
-	}
-	response, err := client.FineTuning.Alpha.Graders.Validate(context.Background(), params)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	fmt.Println(response.Grader.OfStringCheckGrader.Name)
-}
-"""
 
 
 def test_go_generate_then_check_in_a_consumer_module(
@@ -86,7 +57,8 @@ def test_go_generate_then_check_in_a_consumer_module(
 ) -> None:
     go = require_tool("go")
     project = tmp_path / "consumer"
-    write(project, {**snippets("go"), "main.go": GO_MAIN})
+    main_go = go_validate_program("example.com/consumer/graders", "go-generate", "k", GO_DOC)
+    write(project, {**snippets("go"), "main.go": main_go})
     env = {**path_with(installed_gradergen), "GOFLAGS": "-mod=mod", "GOPROXY": "off", "GOWORK": "off"}
     run([go, "generate", "./..."], cwd=project, env=env)
     assert (project / "graders" / "go.mod").read_text().count("module example.com/consumer/graders") == 1

@@ -20,7 +20,7 @@ import pytest
 
 from gradergen.languages import beside, languages
 
-from harness import BIN, GENERATED, ROOT, require_tool, run
+from harness import BIN, GENERATED, ROOT, go_validate_program, require_tool, run
 from mock_server import MockServer
 from release import (
     MAVEN_DEPENDENCY_PLUGIN,
@@ -186,37 +186,6 @@ def test_gradergen_wheel_installs_and_generates(
 
 
 # --------------------------------------------------------------------------- Go
-GO_CONSUMER = """package main
-
-import (
-	"context"
-	"fmt"
-	"os"
-
-	graders "github.com/gradergen/openai-graders-go"
-	"github.com/gradergen/openai-graders-go/option"
-)
-
-func main() {
-	client := graders.NewClient(
-		option.WithAPIKey("sk-consumer"), option.WithBaseURL(os.Args[1]), option.WithMaxRetries(0),
-	)
-	params := graders.FineTuningAlphaGraderValidateParams{
-		Grader: graders.FineTuningAlphaGraderValidateParamsGraderUnion{
-			OfStringCheckGrader: &graders.StringCheckGraderParam{
-				Input: "a", Name: "consumer-go", Reference: "b",
-				Operation: graders.StringCheckGraderOperationEq,
-			},
-		},
-	}
-	response, err := client.FineTuning.Alpha.Graders.Validate(context.Background(), params)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	fmt.Println(response.Grader.OfStringCheckGrader.Name)
-}
-"""
 
 
 def go_env(tmp_path: Path, proxy: str) -> dict[str, str]:
@@ -237,7 +206,10 @@ def check_go(dist: Path, tmp_path: Path, mock_server: MockServer) -> None:
     version = "v" + spec_version()
     consumer = tmp_path / "consumer"
     consumer.mkdir()
-    (consumer / "main.go").write_text(GO_CONSUMER, encoding="utf-8")
+    (consumer / "main.go").write_text(
+        go_validate_program("github.com/gradergen/openai-graders-go", "consumer-go", "sk-consumer"),
+        encoding="utf-8",
+    )
     (consumer / "go.mod").write_text(
         f"module example.com/consumer\n\ngo 1.24\n\nrequire {module} {version}\n"
     )
