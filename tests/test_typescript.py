@@ -82,6 +82,10 @@ def execute(
 # --------------------------------------------------------------------------- builds (once per session)
 @pytest.fixture(scope="session")
 def tooling() -> ModuleType:
+    return load_tooling()
+
+
+def load_tooling() -> ModuleType:
     """templates/typescript/format.py, whose tools_dir() holds the pinned prettier and TypeScript."""
     node_tool("node")
     node_tool("npm")
