@@ -35,7 +35,7 @@ from scaling_spec import write_scaling_spec
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 SIZES = (50, 200, 500)
-LANGS = ("python", "go", "java", "ruby", "jsonschema")
+LANGS = ("python", "go", "java", "ruby", "typescript", "jsonschema")
 GOAL_OTHERS_SHARE = 0.25
 GOAL_RATIO_TO_DMCG = 1.2
 

@@ -21,14 +21,16 @@ import jinja2
 import pytest
 import yaml
 from hostile import hostile_spec
+from test_typescript import execute, link_tools, load_tooling, must, tsc
 
 from gradergen.emit.guard import GuardedEnvironment
+from gradergen.languages import languages
 from gradergen.literals import escaper, is_invisible
 from gradergen.spectext import SpecText
 
 from harness import BIN, SPEC, gradergen, require_tool, run
 
-LANGUAGES = ["python", "go", "java", "ruby", "jsonschema"]
+LANGUAGES = languages()
 
 
 @pytest.fixture(scope="module")
@@ -246,6 +248,36 @@ def test_ruby_output_loads_silently_and_keeps_values(hostile: dict[str, Any]) ->
     assert values["base_url"] == hostile["doc"]["servers"][0]["url"]
     rbs = [ruby, "-rrbs", "-rrbs/cli", "-e", "RBS::CLI.new(stdout: $stdout, stderr: $stderr).run(ARGV)", "--"]
     run([*rbs, "-I", "sig", "validate"], cwd=gem)
+    _no_marker(hostile)
+
+
+TYPESCRIPT_PROGRAM = """
+import { DEFAULT_BASE_URL, VERSION, parse } from "./dist/index.js";
+const [type, operations] = [process.argv[2], JSON.parse(process.argv[3])];
+const read = operations.map(
+  (op) => parse("StringCheckGrader", { type, name: "n", input: "", reference: "", operation: op }).operation,
+);
+console.log(JSON.stringify({ base_url: DEFAULT_BASE_URL, version: VERSION, operations: read }));
+"""
+
+
+def test_typescript_output_compiles_formats_and_keeps_values(hostile: dict[str, Any]) -> None:
+    tooling = load_tooling()
+    package = hostile["out"] / "typescript"
+    link_tools(tooling, package)
+    assert tsc(tooling, "-p", "tsconfig.json", "--pretty", "false", cwd=package) == ""  # builds dist/
+    files = [str(p.relative_to(package)) for p in sorted((package / "src").rglob("*.ts"))]
+    command = [*tooling.tool("prettier"), *tooling.PRETTIER_OPTIONS, "--ignore-path", "", "--check", *files]
+    must(execute(command, cwd=package), "prettier --check of the hostile spec's TypeScript")
+    schemas = hostile["doc"]["components"]["schemas"]
+    program = package / "probe.mjs"
+    program.write_text(TYPESCRIPT_PROGRAM, encoding="utf-8")
+    operations = json.dumps(schemas["StringCheckGraderOperation"]["enum"])
+    tag = schemas["StringCheckGrader"]["properties"]["type"]["const"]
+    values = json.loads(must(execute(["node", str(program), tag, operations], cwd=package), "node probe.mjs"))
+    assert values["version"] == hostile["doc"]["info"]["version"]
+    assert values["base_url"] == hostile["doc"]["servers"][0]["url"]
+    assert values["operations"] == schemas["StringCheckGraderOperation"]["enum"]
     _no_marker(hostile)
 
 

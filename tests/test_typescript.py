@@ -25,7 +25,7 @@ import pytest
 import yaml
 from test_client_policy import HAND_TYPED
 
-from gradergen.emit.render import render
+from gradergen.emit.render import prepare, render, render_templates
 from gradergen.generate import load_ir
 from gradergen.ir.build import build_ir
 from gradergen.ir.model import IR, Enum, Struct, Union
@@ -82,6 +82,10 @@ def execute(
 # --------------------------------------------------------------------------- builds (once per session)
 @pytest.fixture(scope="session")
 def tooling() -> ModuleType:
+    return load_tooling()
+
+
+def load_tooling() -> ModuleType:
     """templates/typescript/format.py, whose tools_dir() holds the pinned prettier and TypeScript."""
     node_tool("node")
     node_tool("npm")
@@ -407,6 +411,99 @@ def test_hostile_descriptions_and_values_compile(tooling: ModuleType, tmp_path: 
     assert "  constructor?: string;" in models and '  "a-b"?: string;' in models
     assert '["__proto__"]: d.optional(d.integer),' in (out / "src" / "shapes.ts").read_text()
     assert "export interface ClientModel {" in (out / "src" / "operations.ts").read_text() + models
+
+
+# --------------------------------------------------------------------------- the printer's layout
+
+# The files that grow with the spec are laid out by the printer as prettier would (templates/typescript/
+# layout.py), and prettier runs on one of them only when a line does not fit. These specs reach every
+# layout: unions on one line, after `=` and one member a line; long import lists; declarations whose
+# value moves below the `=`; quotes and odd keys; and lines long enough that prettier must run.
+LONG = "ForTheQuarterlyAudit"
+"""Appended to every schema name of the scaling spec: names of about 35 characters."""
+_SCALING_NAME = re.compile(
+    r"(?<![A-Za-z])((?:Primary|Pending|Archived|Shared|Billing|Public|Internal|Legacy|Draft|Audit)[A-Z][a-z]+\d+)"
+)
+
+
+def scaling_spec(tmp_path: Path, count: int, long_names: bool = False) -> Path:
+    module_spec = importlib.util.spec_from_file_location("scaling_spec", ROOT / "bench" / "scaling_spec.py")
+    assert module_spec is not None and module_spec.loader is not None
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    spec: Path = module.write_scaling_spec(count, tmp_path / f"scaling-{count}.yaml")
+    if long_names:
+        spec.write_text(_SCALING_NAME.sub(lambda m: m.group(1) + LONG, spec.read_text()))
+    return spec
+
+
+def hostile_typescript_spec(tmp_path: Path) -> Path:
+    doc = copy.deepcopy(SPEC_DOC)
+    schemas = doc["components"]["schemas"]
+    for schema in schemas.values():
+        schema["description"] = HOSTILE
+    schemas["StringCheckGraderOperation"]["enum"] += ['we"ird\\ ✓ */', "it's", "both ' and \"", "é"]
+    schemas["StringCheckGraderOperation"]["x-enum-descriptions"] += [HOSTILE] * 4
+    for key in ("constructor", "a-b", "__proto__", "1", "0x1", "$ok", "with space", "it's"):
+        schemas["PythonGrader"]["properties"][key] = {"type": "string"}
+    return write_spec(tmp_path, doc)
+
+
+LAYOUT_SPECS: dict[str, Any] = {
+    "bundled": lambda tmp: SPEC,
+    "hostile": hostile_typescript_spec,
+    "scaling": lambda tmp: scaling_spec(tmp, 60),
+    "long names": lambda tmp: scaling_spec(tmp, 60, long_names=True),
+}
+
+
+def raw_typescript(spec: Path) -> dict[str, str]:
+    """The files as the templates print them, before format.py."""
+    ir = load_ir(spec)
+    prepared = prepare("typescript", ir, Options())
+    return render_templates(prepared, ir)
+
+
+@pytest.mark.parametrize("name", sorted(LAYOUT_SPECS))
+def test_what_the_printer_lays_out_is_what_prettier_prints(
+    name: str, tooling: ModuleType, tmp_path: Path
+) -> None:
+    spec = LAYOUT_SPECS[name](tmp_path)
+    out = tmp_path / "out"
+    result = gradergen("generate", "--lang", "typescript", "--spec", str(spec), "--out", str(out), "-q")
+    assert result.returncode == 0, result.stderr
+    files = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.suffix in tooling.FORMATTED)
+    assert set(tooling.LAID_OUT) <= set(files)
+    command = [*tooling.tool("prettier"), *tooling.PRETTIER_OPTIONS, "--ignore-path", "", "--check", *files]
+    must(execute(command, cwd=out), f"prettier --check of the {name} spec's TypeScript")
+
+
+@pytest.mark.parametrize("name", ["bundled", "scaling", "long names"])
+def test_the_files_that_grow_with_the_spec_need_no_prettier_run(
+    name: str, tooling: ModuleType, tmp_path: Path
+) -> None:
+    raw = raw_typescript(LAYOUT_SPECS[name](tmp_path))
+    assert {p for p in tooling.LAID_OUT if tooling.layout.is_laid_out(raw[p])} == tooling.LAID_OUT
+
+
+def test_a_line_the_printer_cannot_lay_out_goes_to_prettier(tooling: ModuleType) -> None:
+    laid_out = tooling.layout.is_laid_out
+    assert laid_out("export type A = B;\n/** " + "long comment " * 20 + "*/\n")
+    assert laid_out("export const " + "N" * 80 + ": d.Decoder<m." + "N" * 80 + "> =\n  d.string;\n")
+    assert not laid_out("  member: " + "X" * 100 + ";\n")
+    assert not laid_out('export type A = "\u00e9";\nexport type B = "é";\n')  # widths prettier counts
+
+
+def test_the_long_names_reach_every_layout(tmp_path: Path) -> None:
+    raw = raw_typescript(LAYOUT_SPECS["long names"](tmp_path))
+    models, shapes = raw["src/models.ts"] + raw["src/operations.ts"], raw["src/shapes.ts"]
+    assert re.search(r"^export type \w+ =\n  \| \w+\n", models, re.M)  # one member a line
+    assert re.search(r'^export type \w+ =\n  "[a-z_0-9]+" \| ', models, re.M)  # on the line after `=`
+    assert re.search(r'^export type \w+ = (\w+|"[a-z_]+") \| .*;$', models, re.M)  # on one line
+    assert re.search(r"^import \{\n  Unknown\w+,\n", shapes, re.M)  # one import a line
+    assert re.search(r"^export const \w+: d\.Decoder<[mo]\.\w+> =\n  d\.object\(\{\n", shapes, re.M)
+    assert re.search(r"^export const \w+: d\.Decoder<[mo]\.\w+> =\n  d\.string;", shapes, re.M)
+    assert re.search(r"^export class Unknown\w+ extends UnknownMember \{\}$", models, re.M)
 
 
 # --------------------------------------------------------------------------- the client policy, from the IR

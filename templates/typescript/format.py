@@ -1,5 +1,10 @@
 """Formatting the TypeScript bindings with prettier, at the exact version tooling/package-lock.json locks.
 
+The files that grow with the spec (LAID_OUT) come from the printer already in prettier's layout
+(layout.py) and skip prettier when every code line fits: prettier takes about a second per 100 KB,
+which made TypeScript the slowest step of a large spec. tests/test_typescript.py checks on specs that
+reach every layout that prettier leaves those files as they are.
+
 The tools (prettier, typescript, @types/node) are installed once with `npm ci` into a cache directory
 named after the lockfile's hash, so a changed lockfile gets a fresh install and never a stale one. The
 tests compile the bindings with the same install (`tools_dir()`).
@@ -16,9 +21,11 @@ import tempfile
 from pathlib import Path
 
 from gradergen.errors import GradergenError
+from gradergen.languages import beside
 
 HERE = Path(__file__).resolve().parent
 TOOLING = HERE / "tooling"
+layout = beside("typescript", "layout.py")
 INSTALL_HINT = "install Node.js 20 or later with npm (apt-get install -y nodejs npm, or https://nodejs.org)"
 
 PRETTIER_OPTIONS = ("--no-config", "--no-editorconfig", "--print-width", "100", "--end-of-line", "lf")
@@ -79,11 +86,22 @@ def tool(name: str) -> list[str]:
     return [_program("node"), str(tools_dir() / "node_modules" / entry)]
 
 
+LAID_OUT = frozenset({"src/models.ts", "src/operations.ts", "src/shapes.ts"})
+"""The files whose size grows with the spec, which the printer lays out as prettier would (layout.py):
+prettier runs on one of them only when the printer could not be sure of a line."""
+
+
 def format_files(files: dict[str, str]) -> dict[str, str]:
-    chosen = sorted(p for p in files if p.endswith(FORMATTED))
-    if not chosen:
-        return files
     out = dict(files)
+    settled = set()
+    for p in LAID_OUT & files.keys():
+        text = files[p].rstrip("\n") + "\n"
+        if layout.is_laid_out(text):
+            out[p] = text
+            settled.add(p)
+    chosen = sorted(p for p in files if p.endswith(FORMATTED) and p not in settled)
+    if not chosen:
+        return out
     with tempfile.TemporaryDirectory(prefix="gradergen-prettier-") as tmp:
         for p in chosen:
             target = Path(tmp, p)

@@ -25,6 +25,7 @@ from gradergen.ir.model import (
     TypeRef,
     Union,
 )
+from gradergen.languages import beside
 from gradergen.literals import NUMBER_FILTERS, bytes_literal
 from gradergen.naming.base import resource_chain
 from gradergen.naming.typescript import inline, jsdoc, ts_key, ts_property, ts_string
@@ -33,6 +34,7 @@ from gradergen.spectext import SpecText
 
 LANG = "typescript"
 HERE = Path(__file__).resolve().parent
+layout = beside(LANG, "layout.py")
 
 _PRIMITIVES = {"string": "string", "integer": "number", "number": "number", "boolean": "boolean"}
 _PRIMITIVE_DECODERS = {
@@ -126,11 +128,11 @@ class Printer:
             text = text + "\n\n" + extra
         return jsdoc(text)
 
-    def enum_type(self, e: Enum) -> str:
+    def enum_members(self, e: Enum) -> list[str]:
         known = [ts_string(v.wire) for v in e.values]
         if e.accepts_unknown:
             known.append("(string & {})")
-        return " | ".join(known) if known else "string"
+        return known or ["string"]
 
     def enum_doc(self, e: Enum) -> str:
         described = [v for v in e.values if v.description.strip()]
@@ -158,6 +160,27 @@ class Printer:
                 "came as."
             )
         return self.type_doc(u, how)
+
+    def fallback_class(self, u: Union) -> str:
+        """The class a member this package does not know decodes to."""
+        body: list[str] = []
+        tag = self.tag_property(u)
+        if tag:
+            body.append(f"  /** Absent, so that `{inline(u.tag_name)}` tells the known members apart. */")
+            body.append(f"  declare readonly {tag}?: never;")
+        return str(layout.class_declaration(f"export class {self.fallback(u)} extends UnknownMember", body))
+
+    # ------------------------------------------------------------------ layout (layout.py)
+    def type_alias(self, t: NamedType, members: list[str]) -> str:
+        return str(layout.type_alias(self.name(t), members))
+
+    def import_list(self, names: list[str], source: str, type_only: bool = False) -> str:
+        return str(layout.import_list(names, source, type_only))
+
+    def decoder_declaration(self, t: NamedType) -> str:
+        """`export const X: d.Decoder<m.X> = ...;`, the decoder of one type in src/shapes.ts."""
+        annotation = f"d.Decoder<{self.qualified(t)}>"
+        return str(layout.const_declaration(self.name(t), annotation, self.type_decoder(t)))
 
     def tag_property(self, u: Union) -> str | None:
         """The tag as a property key, for the fallback's `type?: never`."""

@@ -37,8 +37,10 @@ _PASCAL = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 
 @escaper
 def ts_string(text: str) -> str:
-    """A double-quoted TypeScript string literal in ASCII (U+2028 and U+2029 escaped too)."""
-    return c_string(text, '"', specials={"\b": "\\b", "\f": "\\f", "\v": "\\v", "\0": "\\x00"})
+    """A TypeScript string literal in ASCII (U+2028 and U+2029 escaped too), in the quotes prettier
+    prefers: double, unless the text holds more double quotes than single ones."""
+    quote = "'" if str(text).count('"') > str(text).count("'") else '"'
+    return c_string(text, quote, specials={"\b": "\\b", "\f": "\\f", "\v": "\\v", "\0": "\\x00"})
 
 
 @escaper
