@@ -529,6 +529,37 @@ def test_many_concurrent_aruns_each_get_their_own_result(pool: SandboxPool) -> N
     assert asyncio.run(main()) == [PythonResult(n + 2.0) for n in range(200)]
 
 
+def test_a_burst_of_aruns_wakes_the_dispatcher_and_the_loop_a_few_times(
+    pool: SandboxPool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server's requests reach the pool one by one: each must not cost a wake-up of the dispatcher
+    thread and another of the event loop (the calls already waiting, or the results already handed
+    over, carry the new ones with them)."""
+    grader = "def grade(sample, item):\n    return item['n'] * 2.0\n"
+    wakes: list[int] = []
+    real_wake = pool._wake
+    monkeypatch.setattr(pool, "_wake", lambda: (wakes.append(1), real_wake())[1])
+
+    async def main() -> tuple[list[PythonResult], int]:
+        loop = asyncio.get_running_loop()
+        handed_over: list[int] = []
+        real_threadsafe = loop.call_soon_threadsafe
+
+        def counted(callback: Any, *args: Any, **kwargs: Any) -> Any:
+            handed_over.append(1)
+            return real_threadsafe(callback, *args, **kwargs)
+
+        monkeypatch.setattr(loop, "call_soon_threadsafe", counted)
+        calls = (pool.arun(grader, SAMPLE, {"n": n}, DEFAULT_IMAGE) for n in range(300))
+        results = await asyncio.gather(*calls)
+        return list(results), len(handed_over)
+
+    results, loop_wakes = asyncio.run(main())
+    assert results == [PythonResult(n * 2.0) for n in range(300)]
+    assert len(wakes) < 30, f"{len(wakes)} wake-ups of the dispatcher for 300 calls"
+    assert loop_wakes < 150, f"{loop_wakes} wake-ups of the event loop for 300 results"
+
+
 def test_calls_from_many_threads_each_get_their_own_result(pool: SandboxPool) -> None:
     grader = "def grade(sample, item):\n    return item['n'] * 3.0\n"
     results: dict[int, PythonResult] = {}

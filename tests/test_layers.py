@@ -5,6 +5,8 @@ the engine, the server and batch grading sit on top. Read from every module's im
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,7 @@ LAYERS: dict[str, int] = {
     # shared text and process utilities
     "errors": -1,
     "resources": 0,
+    "lazy": 0,
     "spectext": 0,
     "literals": 1,
     "background": 0,
@@ -105,3 +108,26 @@ def test_imports_go_downward(path: Path) -> None:
         assert LAYERS[there] < LAYERS[here], f"{where}: {there} is not below {here}"
         if here in RUNNING:
             assert there not in CODEGEN - SHARED, f"{module_name(path)} imports code generation ({target})"
+
+
+HEAVY_AT_START = ("openai_graders", "pydantic", "datamodel_code_generator", "jinja2", "starlette", "uvicorn")
+"""What `gradergen --help`, `gradergen validate` and every other command must not pay for at start-up:
+each command imports what it runs when it runs."""
+
+
+def test_the_command_line_starts_without_the_engine_or_the_generator() -> None:
+    probe = "import sys, gradergen.cli; print(sorted({m.split('.')[0] for m in sys.modules}))"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    loaded = set(ast.literal_eval(result.stdout))
+    assert loaded.isdisjoint(HEAVY_AT_START), sorted(loaded & set(HEAVY_AT_START))
+
+
+def test_the_lazy_exports_are_the_modules_names() -> None:
+    import gradergen.engine
+    import gradergen.grading
+
+    for package in (gradergen.engine, gradergen.grading):
+        for name in package.__all__:
+            assert getattr(package, name) is not None, f"{package.__name__}.{name}"
+        with pytest.raises(AttributeError, match="no attribute 'missing'"):
+            package.missing  # noqa: B018

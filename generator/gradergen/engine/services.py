@@ -70,15 +70,22 @@ _SHARED: dict[tuple[int, str], Services] = {}
 _SHARED_LOCK = threading.Lock()
 
 
+_BY_IDENTITY: dict[int, tuple[int, EngineConfig, Services]] = {}
+"""The services of a config object already asked for (the object kept, so its id is not reused): a
+server asks for them on every request, and the config's repr costs more than the rest of the call."""
+
+
 def services_for(config: EngineConfig) -> Services:
     """The services of `config` in this process."""
+    known = _BY_IDENTITY.get(id(config))
+    if known is not None and known[0] == os.getpid() and known[1] is config:
+        return known[2]
     key = (os.getpid(), repr(config))
-    found = _SHARED.get(key)
-    if found is None:
-        with _SHARED_LOCK:
-            found = _SHARED.get(key)
-            if found is None:
-                found = _SHARED[key] = Services(config)
+    with _SHARED_LOCK:
+        found = _SHARED.get(key)
+        if found is None:
+            found = _SHARED[key] = Services(config)
+        _BY_IDENTITY[id(config)] = (os.getpid(), config, found)
     return found
 
 
@@ -88,3 +95,4 @@ def close_all() -> None:
         for services in _SHARED.values():
             services.close()
         _SHARED.clear()
+        _BY_IDENTITY.clear()

@@ -19,19 +19,44 @@ The shapes are stable: a result row is `{"index", "id", "reward", "response"}` (
 a null reward and response when the row could not be graded); see `results` for the details.
 """
 
-from .readers import FORMATS, InputFileError, Record, open_records
-from .results import (
-    ResultWriter,
-    ResumeRefused,
-    compared_row,
-    dumps,
-    grader_digest,
-    response_data,
-    result_row,
-    write_results,
-)
-from .rows import DEFAULT_SAMPLE_FIELD, Row, RowReader, read_rows
-from .summary import Comparison, Distribution, Summary, read_results, summarise
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from .readers import FORMATS, InputFileError, Record, open_records
+    from .results import (
+        ResultWriter,
+        ResumeRefused,
+        compared_row,
+        dumps,
+        grader_digest,
+        response_data,
+        result_row,
+        write_results,
+    )
+    from .rows import DEFAULT_SAMPLE_FIELD, Row, RowReader, read_rows
+    from .summary import Comparison, Distribution, Summary, read_results, summarise
+
+_FROM = {
+    "readers": ("FORMATS", "InputFileError", "Record", "open_records"),
+    "results": (
+        "ResultWriter",
+        "ResumeRefused",
+        "compared_row",
+        "dumps",
+        "grader_digest",
+        "response_data",
+        "result_row",
+        "write_results",
+    ),
+    "rows": ("DEFAULT_SAMPLE_FIELD", "Row", "RowReader", "read_rows"),
+    "summary": ("Comparison", "Distribution", "Summary", "read_results", "summarise"),
+}
+# results loads the engine's outcome (and with it the generated bindings): not at every command's start-up
+__getattr__ = lazy_exports(__name__, {name: module for module, names in _FROM.items() for name in names})
 
 __all__ = [
     "DEFAULT_SAMPLE_FIELD",

@@ -24,10 +24,11 @@ import json
 import logging
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..engine import EngineConfig
-from .core import Rewarder
+if TYPE_CHECKING:  # imported when a reward is served: `gradergen serve --help` reads this module
+    from ..engine import EngineConfig
+    from .core import Rewarder
 
 log = logging.getLogger("gradergen.rewards")
 
@@ -121,6 +122,8 @@ def from_environment(config: EngineConfig) -> OpenRLHFReward | None:
     deadline_text = os.environ.get(DEADLINE_VARIABLE)
     deadline = float(deadline_text) if deadline_text else DEFAULT_DEADLINE
     strip = json.loads(os.environ.get(STRIP_VARIABLE) or "[]")
+    from .core import Rewarder
+
     return OpenRLHFReward(Rewarder(grader, config, deadline=deadline), strip)
 
 

@@ -5,10 +5,11 @@ which the answer also carries as `x-request-id`."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 import sys
 import time
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,10 +34,57 @@ def noted_fields(scope: Any) -> dict[str, Any]:
     return found
 
 
+class BatchedLines(logging.StreamHandler):  # type: ignore[type-arg]
+    """A stream handler that writes the lines one turn of the event loop logs in one write, at the
+    loop's next turn: a write (and flush) per line was a system call per request. Lines logged off the
+    loop are written at once, and so is the batch whenever the handler is flushed (at exit)."""
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self._batch: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record) + self.terminator
+        except Exception:
+            self.handleError(record)
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._batch.append(line)
+            self.flush()
+            return
+        if not self._batch:
+            loop.call_soon(self.flush)
+        self._batch.append(line)
+
+    def flush(self) -> None:
+        with self.lock if self.lock is not None else _NO_LOCK:
+            if self._batch:
+                lines, self._batch = "".join(self._batch), []
+                try:
+                    self.stream.write(lines)
+                except Exception:
+                    self.handleError(logging.makeLogRecord({"msg": lines}))
+            super().flush()
+
+
+class _NoLock:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+_NO_LOCK = _NoLock()
+
+
 def ensure_handler() -> None:
     """Without a logging setup of the host's, the lines go to standard output, one JSON per line."""
     if not log.handlers:
-        handler = logging.StreamHandler(sys.stdout)
+        handler = BatchedLines(sys.stdout)
         handler.setFormatter(logging.Formatter("%(message)s"))
         log.addHandler(handler)
         log.setLevel(logging.INFO)
@@ -56,7 +104,7 @@ class AccessLog:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        request_id = f"req_{uuid.uuid4().hex}"
+        request_id = "req_" + os.urandom(16).hex()
         fields: dict[str, Any] = {}
         scope[_KEY] = fields
         status = 500

@@ -94,6 +94,40 @@ class Waiter:
                 self.notify(self.results)
 
 
+class _Inbox:
+    """Results for the coroutines of one event loop, handed over by the dispatcher: one wake-up of the
+    loop for all the results that arrive before it runs, instead of one per result."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self._lock = threading.Lock()
+        self._items: list[Callable[[], None]] = []
+
+    def put(self, settle: Callable[[], None]) -> None:
+        with self._lock:
+            first = not self._items
+            self._items.append(settle)
+        if first:
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                self.loop.call_soon_threadsafe(self._drain)
+
+    def _drain(self) -> None:
+        with self._lock:
+            items, self._items = self._items, []
+        for settle in items:
+            settle()
+
+
+_INBOXES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Inbox] = weakref.WeakKeyDictionary()
+
+
+def _inbox(loop: asyncio.AbstractEventLoop) -> _Inbox:
+    found = _INBOXES.get(loop)
+    if found is None:
+        found = _INBOXES[loop] = _Inbox(loop)
+    return found
+
+
 @dataclass
 class Call:
     id: int
@@ -189,14 +223,14 @@ class SandboxPool:
     async def arun(self, source: str, sample: dict[str, Any], item: Any, image: str) -> PythonResult:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[PythonResult] = loop.create_future()
+        inbox = _inbox(loop)
+
+        def settle(results: list[PythonResult | None]) -> None:
+            if not future.done() and results[0] is not None:
+                future.set_result(results[0])
 
         def notify(results: list[PythonResult | None]) -> None:
-            def settle() -> None:
-                if not future.done() and results[0] is not None:
-                    future.set_result(results[0])
-
-            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-                loop.call_soon_threadsafe(settle)
+            inbox.put(functools.partial(settle, results))
 
         waiter = Waiter([None], 1, notify=notify)
         self._submit(source, [(sample, item)], image, waiter)
@@ -286,13 +320,17 @@ class SandboxPool:
         with self._lock:
             if self._closed:
                 raise EngineError("the sandbox pool is closed")
+            # calls already waiting mean a wake-up already sent that the dispatcher has not taken
+            # them for: it takes these with them
+            woken = bool(self._incoming)
             self._incoming.extend(calls)
             if self._thread is None:
                 # Workers are started from this thread only: bubblewrap ends a sandbox when the thread
                 # that started it ends (--die-with-parent), so it must live as long as the pool.
                 self._thread = threading.Thread(target=self._dispatch, name="gradergen-sandbox", daemon=True)
                 self._thread.start()
-        self._wake()
+        if not woken:
+            self._wake()
 
     def _cancel(self, waiter: Waiter) -> None:
         waiter.cancelled = True
