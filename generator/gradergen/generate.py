@@ -55,12 +55,18 @@ def _generate(spec: Path, langs: list[str], options: Options, worker: Worker | N
     backgrounded = [lang for lang in langs if worker is not None and load_manifest(lang).in_background]
     for lang in backgrounded:
         assert worker is not None
-        worker.submit(render, lang, ir, options)
+        worker.submit(_render_located, spec, lang, ir, options)
     outputs = {lang: render(lang, ir, options) for lang in langs if lang not in backgrounded}
     for lang in backgrounded:  # results come back in the order the jobs were submitted
         assert worker is not None
         outputs[lang] = worker.result()
     return {lang: outputs[lang] for lang in langs}
+
+
+def _render_located(spec: Path, lang: str, ir: IR, options: Options) -> Files:
+    """`render`, in the generation worker: a clash found naming the language names the spec file too."""
+    with _located(spec):
+        return render(lang, ir, options)
 
 
 @dataclass(frozen=True)

@@ -394,11 +394,8 @@ class _NamingPass:
         members = Namespace(lang, f"in {names(r)}", self.method_reserved)
         for op in r.operations:
             op_pointer = f"{op.pointer}/x-sdk-method"
-            names.record(op, members.claim(
-                self.checked(table.operation_name(op), op_pointer, "the operation"),
-                op_pointer,
-                table.member_suffix,
-            ))
+            method = self.checked(table.operation_name(op), op_pointer, "the operation")
+            names.record(op, members.claim(method, op_pointer, table.member_suffix))
         for child in r.children:
             self._name_resources(child, members)
 
