@@ -117,7 +117,8 @@ class Prepared:
 
 
 def prepare(lang: str, ir: IR, options: Options) -> Prepared:
-    """Name `ir` for `lang` (once: whatever renders the language takes this) and set up its templates."""
+    """Name `ir` for `lang` and set up its templates: the templates, printer and steps of the language
+    all read this one naming."""
     manifest = load_manifest(lang)
     table = naming_table(manifest.naming)
     names = apply_naming(ir, table)
