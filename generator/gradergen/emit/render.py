@@ -116,12 +116,15 @@ class Prepared:
     context: dict[str, Any]
 
 
-def prepare(lang: str, ir: IR, options: Options) -> Prepared:
-    """Name `ir` for `lang` and set up its templates: the templates, printer and steps of the language
-    all read this one naming."""
+def prepare(lang: str, ir: IR, options: Options, names: Names | None = None) -> Prepared:
+    """Name `ir` for `lang` (unless `names` are its names already) and set up its templates: the
+    templates, printer and steps of the language all read this one naming."""
     manifest = load_manifest(lang)
     table = naming_table(manifest.naming)
-    names = apply_naming(ir, table)
+    if names is None:
+        names = apply_naming(ir, table)
+    elif names.ir is not ir or names.lang != table.lang:
+        raise ValueError(f"{lang}: these are {names.lang}'s names of another IR")
     env = _environment(manifest, table, names)
     context: dict[str, Any] = {"ir": ir, "options": options, "lang": table.lang}
     if manifest.printer is not None:
@@ -191,6 +194,12 @@ def run_steps(prepared: Prepared, ir: IR, options: Options) -> Files:
     return files
 
 
+def run_named_steps(lang: str, names: Names, options: Options) -> Files:
+    """`run_steps` for a language already named (its names carry their IR): what the generation worker
+    runs, taking only picklable arguments."""
+    return run_steps(prepare(lang, names.ir, options, names), names.ir, options)
+
+
 def format_files(prepared: Prepared, files: Files) -> Files:
     manifest = prepared.manifest
     if manifest.formatter is None:
@@ -211,7 +220,7 @@ def warm_up(langs: list[str]) -> None:
 
 def render(lang: str, ir: IR, options: Options) -> Files:
     """One language, start to finish, in this process: named once, its templates and steps run and the
-    result formatted. Takes only picklable arguments, so that the generation worker can run it."""
+    result formatted."""
     prepared = prepare(lang, ir, options)
     files = render_templates(prepared, ir)
     files.update(run_steps(prepared, ir, options))
