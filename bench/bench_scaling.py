@@ -104,7 +104,7 @@ def stages(spec: Path) -> dict[str, Sample]:
         clock = Clock()
         prepared = prepare(lang, ir, Options())
         files = render_templates(prepared, ir)
-        files.update(run_steps(lang, ir, Options()))
+        files.update(run_steps(prepared, ir, Options()))
         format_files(prepared, files)
         times[lang] = clock.read()
     with tempfile.TemporaryDirectory() as tmp:

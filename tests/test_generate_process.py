@@ -197,7 +197,7 @@ def test_a_bug_in_the_worker_is_one_line_and_ends_both(tmp_path: Path) -> None:
     result = run_patched(
         tmp_path,
         """
-        def broken(ir, options, table):
+        def broken(ir, table, names, options):
             raise RuntimeError("boom in the worker")
         models.generate = broken
         """,
@@ -227,7 +227,7 @@ def test_a_worker_error_is_the_users_error_line(tmp_path: Path) -> None:
     result = run_patched(
         tmp_path,
         """
-        def failing(ir, options, table):
+        def failing(ir, table, names, options):
             raise GradergenError("datamodel-code-generator failed on the spec: no")
         models.generate = failing
         """,
@@ -241,7 +241,7 @@ def test_a_worker_that_dies_is_reported(tmp_path: Path) -> None:
         tmp_path,
         """
         import os, signal
-        def dying(ir, options, table):
+        def dying(ir, table, names, options):
             os.kill(os.getpid(), signal.SIGKILL)
         models.generate = dying
         """,
@@ -255,7 +255,7 @@ def test_an_error_in_the_main_process_does_not_wait_for_the_worker(tmp_path: Pat
     result = run_patched(
         tmp_path,
         """
-        def forever(ir, options, table):
+        def forever(ir, table, names, options):
             time.sleep(3600)
         models.generate = forever
         def broken_gofmt(files):

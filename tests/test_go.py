@@ -409,7 +409,6 @@ def test_the_go_suite_is_vet_clean(go: str, go_suite: Path) -> None:
 
 # --------------------------------------------------------------------------- forward compatibility (the IR's)
 FORWARD_IR = load_ir(SPEC)
-apply_naming(FORWARD_IR, GO_NAMES)
 FORWARD_CASES = forward_cases.cases(FORWARD_IR)
 
 
@@ -418,10 +417,11 @@ def run_forward_cases(
 ) -> dict[str, Any]:
     """The cases parsed and written back by tests/go/irforward, built against `module` (generated from
     `ir`), in one run; types.go beside it maps each IR type to its Go name."""
+    names = apply_naming(ir, GO_NAMES)
     consumer_module(root, "gradergen.test/irforward", module)
     shutil.copy(GO_DIR / "irforward" / "main.go", root / "main.go")
     entries = "".join(
-        f"\t{json.dumps(t.name)}: func() any {{ return new(openai.{t.names['go']}) }},\n"
+        f"\t{json.dumps(t.name)}: func() any {{ return new(openai.{names(t)}) }},\n"
         for t in ir.types.values()
         if t.kind in ("struct", "enum", "union")
     )
@@ -434,7 +434,7 @@ def run_forward_cases(
     listed = []
     for case in cases:
         t = ir.types[case.type]
-        fallback = t.fallback_names["go"] if isinstance(t, Union) else ""
+        fallback = names(t, "fallback") if isinstance(t, Union) else ""
         listed.append(case.as_json({"type": case.type, "fallback": fallback}))
     (root / "cases.json").write_text(json.dumps(listed))
     must(go_run([str(root / "irforward"), str(root / "cases.json"), str(root / "results.json")]), "irforward")

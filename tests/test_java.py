@@ -26,7 +26,7 @@ import pytest
 import yaml
 
 from gradergen.generate import load_ir
-from gradergen.ir.model import IR, Union
+from gradergen.ir.model import Union
 from gradergen.languages import beside
 from gradergen.naming.base import apply_naming
 from gradergen.naming.java import TABLE as JAVA_NAMES
@@ -237,13 +237,7 @@ def maven(
 
 
 # --------------------------------------------------------------------------- forward compatibility (the IR's)
-def _forward_ir() -> IR:
-    ir = load_ir(SPEC)
-    apply_naming(ir, JAVA_NAMES)
-    return ir
-
-
-FORWARD_IR = _forward_ir()
+FORWARD_IR = load_ir(SPEC)
 FORWARD_CASES = forward_cases.cases(FORWARD_IR)
 
 
@@ -251,18 +245,19 @@ def java_forward_cases() -> list[dict[str, Any]]:
     """The cases of tests/forward_cases.py for IrForwardCompatTest, each with the binary name of its class
     in the documented package (where the printer puts it) and the name of the union's fallback."""
     options = Options(java_package=DOCUMENTED_PACKAGE)
-    java = beside("java", "printer.py").JavaContext(JAVA_NAMES, FORWARD_IR, options)
+    names = apply_naming(FORWARD_IR, JAVA_NAMES)
+    java = beside("java", "printer.py").JavaContext(JAVA_NAMES, names, options)
     out = []
     for case in FORWARD_CASES:
         t = FORWARD_IR.types[case.type]
-        binary = java.package(t) + "." + "$".join(c.names["java"] for c in java.chain(t))
-        names = {
+        binary = java.package(t) + "." + "$".join(names(c) for c in java.chain(t))
+        listed = {
             "class": binary,
             "expected": case.expected,
             "landed": forward_cases.landed_where_expected(FORWARD_IR, case),
-            "fallback": t.fallback_names["java"] if isinstance(t, Union) else "",
+            "fallback": names(t, "fallback") if isinstance(t, Union) else "",
         }
-        out.append(case.as_json(names))
+        out.append(case.as_json(listed))
     return out
 
 

@@ -29,13 +29,13 @@ from gradergen.ir.model import (
     Union,
     Variant,
 )
-from gradergen.naming.base import ensure_named
+from gradergen.naming.base import apply_naming
 from gradergen.naming.python import TABLE
 
 from harness import SPEC
 
 IR_ = load_ir(SPEC)
-ensure_named(IR_, TABLE)
+NAMES = apply_naming(IR_, TABLE)
 UNIONS = [t for t in IR_.types.values() if isinstance(t, Union)]
 STRUCTS = [t for t in IR_.types.values() if isinstance(t, Struct)]
 KIND_SAMPLES: dict[str, Any] = {
@@ -49,7 +49,7 @@ KIND_SAMPLES: dict[str, Any] = {
 
 
 def py(name: str) -> Any:
-    return getattr(og.models, IR_.types[name].names["python"])
+    return getattr(og.models, NAMES.type(name))
 
 
 def sample(ref: TypeRef, ir: IR, depth: int = 0) -> Any:

@@ -20,6 +20,7 @@ from gradergen.generate import load_ir
 from gradergen.ir.build import build_ir
 from gradergen.ir.model import IR, Enum, Struct, Union
 from gradergen.naming.base import apply_naming
+from gradergen.naming.names import Names
 from gradergen.naming.ruby import TABLE, require_path, ruby_string, ruby_symbol
 from gradergen.options import Options
 
@@ -267,14 +268,14 @@ def test_require_paths_keep_acronyms_whole() -> None:
 
 def test_names_follow_the_documented_ruby_sdk() -> None:
     ir = load_ir(SPEC)
-    apply_naming(ir, TABLE)
+    names = apply_naming(ir, TABLE)
     audio = ir.types["ResponseInputAudioInputAudio"]
-    assert audio.names["ruby"] == "InputAudio"
-    assert [f.names["ruby"] for f in audio.fields] == ["data", "format_"]  # `format` would hide Kernel#format
-    assert ir.types["StringCheckGraderOperation"].names["ruby"] == "Operation"
-    assert [v.names["ruby"] for v in ir.types["ResponseInputAudioInputAudioFormat"].values] == ["MP3", "WAV"]
+    assert names(audio) == "InputAudio"
+    assert [names(f) for f in audio.fields] == ["data", "format_"]  # `format` would hide Kernel#format
+    assert names.type("StringCheckGraderOperation") == "Operation"
+    assert [names(v) for v in ir.types["ResponseInputAudioInputAudioFormat"].values] == ["MP3", "WAV"]
     error = ir.types["ErrorObject"]
-    assert [f.names["ruby"] for f in error.fields][-2:] == ["additional_info", "debug_info"]
+    assert [names(f) for f in error.fields][-2:] == ["additional_info", "debug_info"]
 
 
 def test_reserved_words_and_clashing_constants_are_renamed() -> None:
@@ -286,10 +287,11 @@ def test_reserved_words_and_clashing_constants_are_renamed() -> None:
     }
     schemas["Hash"] = {"type": "string", "enum": ["END", "1st", "a-b"]}
     ir = _ir_of(spec)
-    assert ir.types["Client"].names["ruby"] == "ClientModel"
-    assert [f.names["ruby"] for f in ir.types["Client"].fields] == ["class_", "end_"]
-    assert ir.types["Hash"].names["ruby"] == "HashModel"
-    assert [v.names["ruby"] for v in ir.types["Hash"].values] == ["END_", "V1ST", "A_B"]
+    names = apply_naming(ir, TABLE)
+    assert names.type("Client") == "ClientModel"
+    assert [names(f) for f in ir.types["Client"].fields] == ["class_", "end_"]
+    assert names.type("Hash") == "HashModel"
+    assert [names(v) for v in ir.types["Hash"].values] == ["END_", "V1ST", "A_B"]
 
 
 def test_literals_cannot_break_out_of_strings() -> None:
@@ -323,16 +325,15 @@ def test_descriptions_cannot_break_ruby_code(tmp_path: Path) -> None:
 
 
 def _ir_of(spec: dict[str, Any]) -> IR:
-    ir = build_ir(copy.deepcopy(spec))
-    apply_naming(ir, TABLE)
-    return ir
+    return build_ir(copy.deepcopy(spec))
 
 
 # ----------------------------------------------------------------------------- forward compatibility (IR)
-def _ruby_constant(ir: IR, name: str, module: str) -> str:
+def _ruby_constant(names: Names, name: str, module: str) -> str:
+    ir = names.ir
     t, path = ir.types[name], []
     while True:
-        path.append(t.names["ruby"])
+        path.append(names(t))
         if t.owner is None:
             return "::".join([module, *reversed(path)])
         t = ir.types[t.owner]
@@ -346,11 +347,12 @@ def run_forward_cases(lib: Path, ir: IR, cases: list[forward_cases.Case], tmp: P
     """The cases parsed and written back by tests/ruby/ir_forward_compat.rb against the gem in `lib`
     (generated from `ir`, module OpenAI), in one Ruby run."""
     listed = []
+    ruby_names = apply_naming(ir, TABLE)
     for case in cases:
         t = ir.types[case.type]
-        names = {"constant": _ruby_constant(ir, case.type, "OpenAI")}
+        names = {"constant": _ruby_constant(ruby_names, case.type, "OpenAI")}
         if isinstance(t, Union):
-            names["fallback"] = t.fallback_names["ruby"]
+            names["fallback"] = ruby_names(t, "fallback")
         listed.append(case.as_json(names))
     (tmp / "cases.json").write_text(json.dumps({"require": "openai", "module": "OpenAI", "cases": listed}))
     script = str(RUBY_TESTS / "ir_forward_compat.rb")

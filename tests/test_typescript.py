@@ -571,13 +571,7 @@ def test_no_template_types_a_policy_value() -> None:
 
 
 # --------------------------------------------------------------------------- forward compatibility (IR)
-def _named_ir(doc: dict[str, Any]) -> IR:
-    ir = build_ir(copy.deepcopy(doc))
-    apply_naming(ir, TABLE)
-    return ir
-
-
-FORWARD_IR = _named_ir(yaml.safe_load(SPEC.read_text()))
+FORWARD_IR = build_ir(copy.deepcopy(yaml.safe_load(SPEC.read_text())))
 FORWARD_CASES = forward_cases.cases(FORWARD_IR)
 
 
@@ -585,11 +579,12 @@ def run_forward_cases(suite: Path, ir: IR, cases: list[forward_cases.Case], tmp:
     """The cases parsed and written back by tests/typescript/ir_forward.mjs against the package that
     `suite`'s node_modules/openai holds (generated from `ir`), in one Node run."""
     listed = []
+    ts_names = apply_naming(ir, TABLE)
     for case in cases:
         t = ir.types[case.type]
-        names: dict[str, Any] = {"type": t.names["typescript"]}
+        names: dict[str, Any] = {"type": ts_names(t)}
         if isinstance(t, Union):
-            names["fallback"] = t.fallback_names["typescript"]
+            names["fallback"] = ts_names(t, "fallback")
         if isinstance(t, Enum):
             names["values"] = [str(v.wire) for v in t.values]
         listed.append(case.as_json(names))
@@ -633,9 +628,8 @@ def test_closed_structs_and_enums_follow_the_ir(tooling: ModuleType, tmp_path: P
     for case in cases:
         forward_cases.check(ir, case, results.get(case.id), "typescript")
     (enum,) = [t for t in closed if isinstance(t, Enum)]
-    declared = next(
-        line for line in files["src/models.ts"].splitlines() if f"type {enum.names['typescript']} =" in line
-    )
+    enum_name = apply_naming(ir, TABLE)(enum)
+    declared = next(line for line in files["src/models.ts"].splitlines() if f"type {enum_name} =" in line)
     assert "(string & {})" not in declared
 
 

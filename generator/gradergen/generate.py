@@ -10,7 +10,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .background import Worker, background
-from .emit.render import Files, format_files, prepare, render_templates, run_steps, warm_up
+from .emit.render import (
+    Files,
+    Prepared,
+    format_files,
+    prepare,
+    render_templates,
+    run_named_steps,
+    run_steps,
+    warm_up,
+)
 from .errors import GradergenError, SpecError
 from .ir.build import build_ir
 from .ir.model import IR
@@ -38,9 +47,10 @@ def _located(spec: Path) -> Iterator[None]:
 
 
 def generate(spec: Path, langs: list[str], options: Options) -> dict[str, Files]:
-    """Render every language. Steps a manifest marks as background (slow, mostly to import) run in
-    a forked process that starts importing at once, while this process loads the spec and renders and
-    formats the templates: the two cores share the work."""
+    """Render every language, each named once, here. Steps a manifest marks as background (slow, mostly
+    to import) run in a forked process that starts importing at once and receives the IR with the
+    language's names, while this process loads the spec and renders and formats the templates: the two
+    cores share the work."""
     if not any(load_manifest(lang).in_background for lang in langs):
         with _located(spec):
             return _generate(spec, langs, options, None)
@@ -50,17 +60,21 @@ def generate(spec: Path, langs: list[str], options: Options) -> dict[str, Files]
 
 def _generate(spec: Path, langs: list[str], options: Options, worker: Worker | None) -> dict[str, Files]:
     ir = load_ir(spec)
-    manifests = {lang: load_manifest(lang) for lang in langs}
-    # submitted first: the worker's share is the longer one (it names the IR itself)
-    backgrounded = [lang for lang in langs if worker is not None and manifests[lang].in_background]
+    backgrounded = [lang for lang in langs if worker is not None and load_manifest(lang).in_background]
+    prepared: dict[str, Prepared] = {}
+    # named and submitted first: the worker's share is the longer one (measured: this process waits
+    # for it), so it starts as soon as it has the names, and does not name the IR again
     for lang in backgrounded:
         assert worker is not None
-        worker.submit(run_steps, lang, ir, options)
-    prepared = {lang: prepare(lang, ir, options) for lang in langs}
-    outputs = {lang: format_files(p, render_templates(p, ir)) for lang, p in prepared.items()}
-    for lang, manifest in manifests.items():
-        if manifest.steps and lang not in backgrounded:
-            outputs[lang].update(format_files(prepared[lang], run_steps(lang, ir, options)))
+        prepared[lang] = prepare(lang, ir, options)
+        worker.submit(run_named_steps, lang, prepared[lang].names, options)
+    for lang in langs:
+        if lang not in prepared:
+            prepared[lang] = prepare(lang, ir, options)
+    outputs = {lang: format_files(prepared[lang], render_templates(prepared[lang], ir)) for lang in langs}
+    for lang in langs:
+        if lang not in backgrounded:
+            outputs[lang].update(format_files(prepared[lang], run_steps(prepared[lang], ir, options)))
     for lang in backgrounded:  # results come back in the order the jobs were submitted
         assert worker is not None
         outputs[lang].update(format_files(prepared[lang], worker.result()))

@@ -40,6 +40,7 @@ from gradergen.ir.model import (
 from gradergen.literals import NUMBER_FILTERS, go_bytes, go_duration
 from gradergen.naming.base import NamingTable, resource_chain
 from gradergen.naming.go import GoNaming, TypeAlias, comment, go_string, inline
+from gradergen.naming.names import Names
 from gradergen.options import Options
 from gradergen.spectext import SpecText
 
@@ -60,20 +61,20 @@ _TAG_NAME = re.compile(r"^[\w!#$%&()*+\-./:;<=>?@\[\]^{|}~ ]+$")
 class GoPrinter:
     """The Go code fragments of one named IR."""
 
-    def __init__(self, table: GoNaming, ir: IR) -> None:
+    def __init__(self, table: GoNaming, names: Names) -> None:
         self.table = table
-        self.ir = ir
-        self.lang = table.lang
-        self.union_aliases = table.field_union_aliases(ir)
+        self.names = names
+        self.ir = names.ir
+        self.union_aliases = table.field_union_aliases(names)
 
     def type_expr(self, ref: TypeRef) -> str:
-        return self.table.type_expr(ref, self.ir)
+        return self.table.type_expr(ref, self.names)
 
     # ------------------------------------------------------------------ comments
     def type_doc(self, t: NamedType) -> str:
         """A declaration's doc comment starts with its name, as Go's tools expect. Spec text: print it
         with `comment`."""
-        name = t.names[self.lang]
+        name = self.names(t)
         text = t.description.strip()
         if not text:
             return SpecText(f"{name} is the {t.name} schema of the spec.")
@@ -84,7 +85,7 @@ class GoPrinter:
 
     def operation_doc(self, op: Operation) -> str:
         """Spec text: print it with `comment`."""
-        name = op.names[self.lang]
+        name = self.names(op)
         text = (op.description or op.summary).strip()
         if text.startswith(name + " "):
             return SpecText(text)
@@ -180,20 +181,19 @@ TEMPLATE_HELPERS = (
 FILTERS: dict[str, Callable[..., Any]] = {**NUMBER_FILTERS, "go_duration": go_duration, "go_bytes": go_bytes}
 
 
-def context(ir: IR, table: NamingTable, options: Options) -> dict[str, Any]:
+def context(ir: IR, table: NamingTable, names: Names, options: Options) -> dict[str, Any]:
     assert isinstance(table, GoNaming)
-    lang = table.lang
-    printer = GoPrinter(table, ir)
+    printer = GoPrinter(table, names)
     return {
         **{name: getattr(printer, name) for name in TEMPLATE_HELPERS},
         "module": options.go_module,
         "package": options.go_package,
-        "aliases": _by_anchor(table.aliases(ir)),
-        "go_name": lambda name: ir.types[name].names[lang],
-        "first_value": lambda name: _first_enum_value(ir, name, lang),
-        "member": lambda union, key: _member(ir, union, key, lang),
+        "aliases": _by_anchor(table.aliases(names)),
+        "go_name": names.type,
+        "first_value": lambda name: _first_enum_value(names, name),
+        "member": lambda union, key: _member(names, union, key),
         "union_alias": lambda struct, wire: printer.union_aliases[(struct, wire)],
-        "accessor": lambda op: ".".join(resource_chain(ir, _resource_of(ir, op), lang)),
+        "accessor": lambda op: ".".join(resource_chain(names, _resource_of(ir, op))),
         "closed_enums": any(isinstance(t, Enum) and not t.accepts_unknown for t in ir.types.values()),
         "uses_json": lambda group: any(
             isinstance(t, Union) or (isinstance(t, Struct) and t.keeps_unknown_fields)
@@ -203,17 +203,17 @@ def context(ir: IR, table: NamingTable, options: Options) -> dict[str, Any]:
     }
 
 
-def _member(ir: IR, union: str, key: str, lang: str) -> str:
+def _member(names: Names, union: str, key: str) -> str:
     """The Go name of the member of `union` whose key (type name or JSON kind) is `key`."""
-    u = ir.types[union]
+    u = names.ir.types[union]
     assert isinstance(u, Union)
-    return next(v.names[lang] for v in u.variants if v.key == key)
+    return next(names(v) for v in u.variants if v.key == key)
 
 
-def _first_enum_value(ir: IR, name: str, lang: str) -> str:
-    enum = ir.types[name]
+def _first_enum_value(names: Names, name: str) -> str:
+    enum = names.ir.types[name]
     assert isinstance(enum, Enum)
-    return enum.values[0].names[lang]
+    return names(enum.values[0])
 
 
 def _by_anchor(aliases: list[TypeAlias]) -> dict[str, list[TypeAlias]]:

@@ -39,6 +39,7 @@ from gradergen.naming.java import (
     JavaNaming,
     java_string,
 )
+from gradergen.naming.names import Names
 from gradergen.naming.text import wrap
 from gradergen.options import Options
 
@@ -168,11 +169,11 @@ def javadoc(text: str, indent: int = 0, width: int = 110) -> str:
 class JavaContext:
     """What the templates ask about one named IR: packages, paths, type expressions, imports."""
 
-    def __init__(self, table: JavaNaming, ir: IR, options: Options) -> None:
+    def __init__(self, table: JavaNaming, names: Names, options: Options) -> None:
         self.table = table
-        self.ir = ir
+        self.names = names
+        self.ir = ir = names.ir
         self.root = options.java_package
-        self.lang = table.lang
         # Everything a reference asks is looked up in tables built once here: scanning the types
         # for each of the many references a large spec makes would be quadratic in its size.
         self._chains = {t.name: declaration_chain(t, ir) for t in ir.types.values()}
@@ -186,7 +187,7 @@ class JavaContext:
                 self._nested.setdefault(owner.name, []).append(t)
             if self.is_class(t):
                 scope = self._members.setdefault(owner.name if owner else None, {})
-                scope.setdefault(t.names[self.lang], t)
+                scope.setdefault(self.names(t), t)
         self._qualified = {t.name: self._qualify(t) for t in ir.types.values()}
         self._refs: dict[tuple[str, str | None], str] = {}
         self._imports: dict[str, str] | None = None
@@ -249,13 +250,13 @@ class JavaContext:
         return "src/main/java/" + package.replace(".", "/") + f"/{class_name}.java"
 
     def type_path(self, t: NamedType) -> str:
-        return self.source_path(self.package(t), t.names[self.lang])
+        return self.source_path(self.package(t), self.names(t))
 
     def qualified(self, t: NamedType) -> str:
         return self._qualified[t.name]
 
     def _qualify(self, t: NamedType) -> str:
-        return ".".join([self.package(t), *(c.names[self.lang] for c in self.chain(t))])
+        return ".".join([self.package(t), *(self.names(c) for c in self.chain(t))])
 
     # ------------------------------------------------------------------ references
     def _resolve(self, simple: str, context: NamedType | None) -> NamedType | None:
@@ -278,7 +279,7 @@ class JavaContext:
 
     def _shortest(self, target: NamedType, context: NamedType | None) -> str:
         chain = self.chain(target)
-        names = [c.names[self.lang] for c in chain]
+        names = [self.names(c) for c in chain]
         for i in range(len(chain) - 1, -1, -1):
             if self._resolve(names[i], context) is chain[i]:
                 return ".".join(names[i:])
@@ -339,7 +340,7 @@ class JavaContext:
 
     def variant_member(self, v: Variant) -> str:
         """The accessor of a variant: ofStringCheck → stringCheck()."""
-        return self.table.escape(camel(v.names[self.lang]))
+        return self.table.escape(camel(self.names(v)))
 
     def json_test(self, u: Union, v: Variant) -> str:
         """The Java condition on `json` (a JsonNode) under which `v` is read, for an untagged member."""
@@ -380,8 +381,8 @@ class JavaContext:
         """How a client reaches an operation: fineTuning().alpha().graders().run."""
         by_path = {tuple(r.path): r for r in self.ir.all_resources()}
         resource = by_path[tuple(op.resource)]
-        accessors = "".join(f"{name}()." for name in resource_chain(self.ir, resource, self.lang))
-        return accessors + op.names[self.lang]
+        accessors = "".join(f"{name}()." for name in resource_chain(self.names, resource))
+        return accessors + self.names(op)
 
     def error_object(self) -> str | None:
         """The class of the object inside the error envelope ({"error": {...}}), if the spec names one."""
@@ -440,10 +441,10 @@ class JavaContext:
         for sub, classes in RUNTIME_CLASSES.items():
             names.update({c: f"{self.root}.{sub}.{c}" for c in classes})
         for e in self.ir.client.all_errors:
-            names[e.names[self.lang]] = f"{self.root}.errors.{e.names[self.lang]}"
+            names[self.names(e)] = f"{self.root}.errors.{self.names(e)}"
         for t in self.ir.types.values():
             if self.is_file(t):
-                names[t.names[self.lang]] = self.qualified(t)
+                names[self.names(t)] = self.qualified(t)
         return names
 
     def as_dict(self) -> dict[str, Any]:
@@ -479,9 +480,9 @@ TEMPLATE_HELPERS = (
 """The JavaContext methods the templates call."""
 
 
-def context(ir: IR, table: NamingTable, options: Options) -> dict[str, Any]:
+def context(ir: IR, table: NamingTable, names: Names, options: Options) -> dict[str, Any]:
     assert isinstance(table, JavaNaming)
-    return JavaContext(table, ir, options).as_dict()
+    return JavaContext(table, names, options).as_dict()
 
 
 FILTERS: dict[str, Callable[..., Any]] = {

@@ -173,7 +173,7 @@ class JavaViews:
             self._field(f, wire, t, literal) for f, wire in zip(t.fields, wires, strict=True) if not f.is_tag
         )
         order = c.literals_annotation("JsonPropertyOrder", list(wires))
-        return StructView(t, t.names[c.lang], literal, fields, wires, order)
+        return StructView(t, c.names(t), literal, fields, wires, order)
 
     def _field(self, f: Field, wire: str, t: Struct, literal: str) -> FieldView:
         c = self.context
@@ -184,7 +184,7 @@ class JavaViews:
         presence = f.presence
         nullable = presence.endswith("nullable")
         element_union = c.union_of(element) if element is not None and kind == "map" else None
-        name = f.names[c.lang]
+        name = c.names(f)
         boxed = c.jtype(ref, t)
         unboxed = UNBOXED.get(boxed, boxed)
         element_type = c.jtype(element, t) if element is not None else ""
@@ -230,7 +230,7 @@ class JavaViews:
         java = c.variant_type(v, context)
         return MemberView(
             variant=v,
-            name=v.names[c.lang],
+            name=c.names(v),
             member=c.variant_member(v),
             type=java,
             param_type=c.variant_param_type(v, context),

@@ -12,7 +12,8 @@ from typing import Any
 from gradergen.errors import GradergenError
 from gradergen.ir.jsonschema import SchemaPrinter, lenient_unions, response_only_types
 from gradergen.ir.model import IR, Named, Struct, Union, Variant
-from gradergen.naming.base import NamingTable
+from gradergen.naming.base import FALLBACK, NamingTable
+from gradergen.naming.names import Names
 from gradergen.naming.python import python_string
 from gradergen.options import Options
 from gradergen.spectext import untaint
@@ -23,17 +24,17 @@ HEADER = (
 )
 
 
-def python_models_input(ir: IR, lang: str) -> dict[str, Any]:
+def python_models_input(ir: IR, names: Names) -> dict[str, Any]:
     """The spec as datamodel-code-generator should see it: Python names, and, where only responses
     reach, room for unknown union members and enum values. Its unions are printed again afterwards
     (`_print_unions`)."""
-    printer = SchemaPrinter(ir, lang=lang)
+    printer = SchemaPrinter(ir, names=names)
     lenient = response_only_types(ir)
     schemas: dict[str, Any] = {}
     for t in ir.types.values():
         schemas[printer.name(t.name)] = printer.named(t, lenient=t.name in lenient)
     for u in lenient_unions(ir):
-        schemas[u.fallback_names[lang]] = printer.unknown_variant(u)
+        schemas[names(u, FALLBACK)] = printer.unknown_variant(u)
     return {
         "openapi": "3.1.0",
         "info": {"title": ir.title, "version": ir.version},
@@ -66,15 +67,15 @@ DMCG_OPTIONS: dict[str, Any] = {
 }
 
 
-def generate(ir: IR, table: NamingTable, options: Options) -> str:
+def generate(ir: IR, table: NamingTable, names: Names, options: Options) -> str:
     from datamodel_code_generator import generate  # imported lazily: only Python output needs it
 
     # every class and field is named as the naming table says, not as the tool would guess
     aliases = {
-        f"{s.names[table.lang]}.{f.wire_name}": f.names[table.lang]
+        f"{names(s)}.{f.wire_name}": names(f)
         for s in ir.of_kind(Struct)
         for f in s.fields
-        if f.names[table.lang] != f.wire_name
+        if names(f) != f.wire_name
     }
     # Its formatter also reads settings from the nearest pyproject.toml, which would be the caller's
     # project; an empty one of our own comes first.
@@ -82,7 +83,7 @@ def generate(ir: IR, table: NamingTable, options: Options) -> str:
         Path(settings, "pyproject.toml").write_text("", encoding="utf-8")
         try:
             result = generate(
-                untaint(python_models_input(ir, table.lang)),
+                untaint(python_models_input(ir, names)),
                 **DMCG_OPTIONS,
                 settings_path=Path(settings),
                 custom_class_name_generator=_same_name,
@@ -92,22 +93,22 @@ def generate(ir: IR, table: NamingTable, options: Options) -> str:
             raise GradergenError(f"datamodel-code-generator failed on the spec: {exc}") from None
     if not isinstance(result, str):
         raise GradergenError("datamodel-code-generator returned several modules; expected one")
-    return _print_unions(result, ir, table)
+    return _print_unions(result, ir, table, names)
 
 
-def _print_unions(source: str, ir: IR, table: NamingTable) -> str:
+def _print_unions(source: str, ir: IR, table: NamingTable, names: Names) -> str:
     """Each union alias datamodel-code-generator wrote, replaced by the IR's: its members tagged, and a
     callable discriminator that applies `Union.dispatch`."""
     unions = list(ir.of_kind(Union))
     if not unions:
         return source
     for u in unions:
-        name = u.names[table.lang]
+        name = names(u)
         block = re.compile(rf"^{re.escape(name)} = TypeAliasType\((?:[^\n]*\)\n|\n.*?^\)\n)", re.M | re.S)
         found = block.search(source)
         if found is None:
             raise GradergenError(f"{u.pointer}: datamodel-code-generator wrote no alias for union {name}")
-        source = source[: found.start()] + _union(u, ir, table) + source[found.end() :]
+        source = source[: found.start()] + _union(u, ir, table, names) + source[found.end() :]
     return _with_imports(source)
 
 
@@ -117,16 +118,17 @@ def _member_tag(v: Variant) -> str:
     return v.tag if v.tag is not None else f"json:{v.json_kind}"
 
 
-def _union(u: Union, ir: IR, table: NamingTable) -> str:
-    name, dispatch = u.names[table.lang], u.dispatch
+def _union(u: Union, ir: IR, table: NamingTable, names: Names) -> str:
+    name, dispatch = names(u), u.dispatch
     members = [
-        f"Annotated[{table.type_expr(v.type, ir)}, Tag({python_string(_member_tag(v))})]" for v in u.variants
+        f"Annotated[{table.type_expr(v.type, names)}, Tag({python_string(_member_tag(v))})]"
+        for v in u.variants
     ]
     by_kind = ", ".join(
         f"{python_string(kind)}: {python_string(_member_tag(v))}" for kind, v in dispatch.by_kind.items()
     )
     classes = ", ".join(
-        f"{python_string(ir.types[v.type.name].names[table.lang])}: {python_string(_member_tag(v))}"
+        f"{python_string(names.type(v.type))}: {python_string(_member_tag(v))}"
         for v in u.variants
         if isinstance(v.type, Named) and isinstance(ir.types[v.type.name], Struct)
     )

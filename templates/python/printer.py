@@ -9,7 +9,8 @@ from typing import Any
 from gradergen.ir.jsonschema import lenient_unions
 from gradergen.ir.model import IR, Field, Named, Struct, Union
 from gradergen.literals import NUMBER_FILTERS, bytes_literal
-from gradergen.naming.base import NamingTable, pascal, resource_chain, snake
+from gradergen.naming.base import FALLBACK, NamingTable, pascal, resource_chain, snake
+from gradergen.naming.names import Names
 from gradergen.naming.python import (
     ASYNC,
     ASYNC_RAW,
@@ -29,15 +30,12 @@ FILTERS: dict[str, Callable[..., Any]] = {
 }
 
 
-def context(ir: IR, table: NamingTable, options: Options) -> dict[str, Any]:
-    lang = table.lang
-
-    def py(name: str) -> str:
-        return ir.types[name].names[lang]
+def context(ir: IR, table: NamingTable, names: Names, options: Options) -> dict[str, Any]:
+    py = names.type
 
     def param_type(f: Field) -> str:
         """A keyword argument takes the model or its plain-dict form."""
-        expr = table.type_expr(f.type, ir)
+        expr = table.type_expr(f.type, names)
         if isinstance(f.type, Named) and isinstance(ir.types[f.type.name], (Struct, Union)):
             expr = f"{expr} | dict[str, Any]"
         if f.nullable and expr != "Any":
@@ -49,24 +47,22 @@ def context(ir: IR, table: NamingTable, options: Options) -> dict[str, Any]:
         request = ir.get(op.request)
         assert isinstance(request, Struct)
         used_by_resources |= {py(f.type.name) for f in request.fields if isinstance(f.type, Named)}
-    errors = {e.names[lang] for e in ir.client.all_errors}
-    models = {py(name) for name in ir.types} | {u.fallback_names[lang] for u in lenient_unions(ir)}
+    errors = {names(e) for e in ir.client.all_errors}
+    models = {py(name) for name in ir.types} | {names(u, FALLBACK) for u in lenient_unions(ir)}
     return {
         "package": options.python_package,
         "resource_imports": sorted(used_by_resources, key=export_order),
         "models": sorted(models, key=export_order),
         "exports": sorted(models | set(RUNTIME_EXPORTS) | errors, key=export_order),
         "error_exports": sorted(set(RUNTIME_ERRORS) | errors),
-        "accessor": lambda r: ".".join(resource_chain(ir, r, lang)),
-        "param_name": param_name,
+        "accessor": lambda r: ".".join(resource_chain(names, r)),
+        "param_name": lambda f: param_name(names, f),
         "param_type": param_type,
         "resource_classes": sorted(
-            str.__str__(r.names[key])
+            names(r, role)
             for r in ir.all_resources()
-            for key in (lang, ASYNC, RAW, ASYNC_RAW)
-            if key in r.names
+            for role in ("", ASYNC, RAW, ASYNC_RAW)
+            if names.has(r, role)
         ),
-        "top_resource_classes": sorted(
-            str.__str__(r.names[key]) for r in ir.resources for key in (lang, ASYNC)
-        ),
+        "top_resource_classes": sorted(names(r, role) for r in ir.resources for role in ("", ASYNC)),
     }

@@ -28,7 +28,8 @@ from gradergen.ir.model import (
     Union,
 )
 from gradergen.literals import NUMBER_FILTERS, bytes_literal
-from gradergen.naming.base import NamingTable, snake
+from gradergen.naming.base import ACCESSOR, FALLBACK, NamingTable, snake
+from gradergen.naming.names import Names
 from gradergen.naming.ruby import (
     UNKNOWN_VARIANT,
     RubyNaming,
@@ -44,8 +45,8 @@ _RBS_PRIMITIVES = {"string": "String", "integer": "Integer", "number": "Float", 
 _YARD_PRIMITIVES = {"string": "String", "integer": "Integer", "number": "Float", "boolean": "Boolean"}
 
 
-def context(ir: IR, table: NamingTable, options: Options) -> dict[str, Any]:
-    b = _Bindings(ir, options, table.lang)
+def context(ir: IR, table: NamingTable, names: Names, options: Options) -> dict[str, Any]:
+    b = _Bindings(names, options)
     top = [t for t in ir.types.values() if t.owner is None]
     return {
         "module": options.ruby_module,
@@ -65,10 +66,10 @@ FILTERS: dict[str, Callable[..., Any]] = {"snake": snake, **NUMBER_FILTERS, "byt
 class _Bindings:
     """Names that depend on the IR and the options: qualified constants and type expressions."""
 
-    def __init__(self, ir: IR, options: Options, lang: str) -> None:
-        self.ir = ir
+    def __init__(self, names: Names, options: Options) -> None:
+        self.ir = ir = names.ir
+        self.names = names
         self.module = options.ruby_module
-        self.lang = lang
         self.gem_path = require_path(options.ruby_module)
         # built once: the templates ask for children and constant paths of every type, many times
         self._children: dict[str, list[NamedType]] = {}
@@ -84,11 +85,11 @@ class _Bindings:
         found = self._full.get(t.name)
         if found is None:
             owner = self.full(t.owner) if t.owner is not None else self.module
-            found = self._full[t.name] = f"{owner}::{t.names[self.lang]}"
+            found = self._full[t.name] = f"{owner}::{self.names(t)}"
         return found
 
     def file_name(self, t: NamedType) -> str:
-        return snake(t.names[self.lang])
+        return snake(self.names(t))
 
     def children(self, t: NamedType) -> list[NamedType]:
         return self._children.get(t.name, [])
@@ -125,7 +126,7 @@ class _Bindings:
         return f.presence.endswith("nullable")
 
     def field_declaration(self, f: Field) -> str:
-        name = f.names[self.lang]
+        name = self.names(f)
         api = f", api_name: {ruby_string(f.wire_name)}" if name != f.wire_name else ""
         if f.const is not None:
             return f"tag :{name}, {ruby_symbol(f.const)}{api}"
@@ -152,7 +153,7 @@ class _Bindings:
         if isinstance(t, Union):
             return f"{self.full(t)}::variant"
         owner = self.full(t.owner) if t.owner else self.module
-        return f"{owner}::{snake(t.names[self.lang])}"
+        return f"{owner}::{snake(self.names(t))}"
 
     def rbs_type(self, ref: TypeRef) -> str:
         if isinstance(ref, Primitive):
@@ -204,7 +205,7 @@ class _Bindings:
         return _optional(t) if may_be_nil and t != "untyped" else t
 
     def rbs_keyword(self, f: Field) -> str:
-        name = f.names[self.lang]
+        name = self.names(f)
         if f.const is not None:
             return f"?{name}: {ruby_symbol(f.const)} | String"
         t = self.rbs_input_type(f.type)
@@ -239,7 +240,7 @@ class _Bindings:
                 return self.full(t)
             if isinstance(t, Union):
                 kinds = [self.yard_type(v.type) for v in t.variants]
-                kinds.append(f"{self.full(t)}::{t.fallback_names[self.lang]}")
+                kinds.append(f"{self.full(t)}::{self.names(t, FALLBACK)}")
                 return ", ".join([*kinds, "nil"] if t.nullable else kinds)
             if isinstance(t, Alias):
                 return self.yard_type(t.target, nested)
@@ -272,11 +273,11 @@ class _Bindings:
         return [by_path[tuple(r.path[: i + 1])] for i in range(len(r.path))]
 
     def resource_full(self, r: Resource) -> str:
-        names = [node.names[self.lang] for node in self.resource_chain(r)]
+        names = [self.names(node) for node in self.resource_chain(r)]
         return "::".join([self.module, "Resources", *names])
 
     def accessor(self, r: Resource) -> str:
-        return ".".join(node.attr_names[self.lang] for node in self.resource_chain(r))
+        return ".".join(self.names(node, ACCESSOR) for node in self.resource_chain(r))
 
     def body_fields(self, op_request: Named) -> list[Field]:
         t = self.ir.types[op_request.name]

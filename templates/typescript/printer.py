@@ -27,14 +27,14 @@ from gradergen.ir.model import (
 )
 from gradergen.languages import beside
 from gradergen.literals import NUMBER_FILTERS, bytes_literal
-from gradergen.naming.base import resource_chain
+from gradergen.naming.base import FALLBACK, resource_chain
+from gradergen.naming.names import Names
 from gradergen.naming.typescript import inline, jsdoc, ts_key, ts_property, ts_string
 from gradergen.options import Options
 from gradergen.spectext import SpecText
 
-LANG = "typescript"
 HERE = Path(__file__).resolve().parent
-layout = beside(LANG, "layout.py")
+layout = beside("typescript", "layout.py")
 
 _PRIMITIVES = {"string": "string", "integer": "number", "number": "number", "boolean": "boolean"}
 _PRIMITIVE_DECODERS = {
@@ -46,17 +46,18 @@ _PRIMITIVE_DECODERS = {
 
 
 class Printer:
-    def __init__(self, ir: IR, options: Options) -> None:
-        self.ir = ir
+    def __init__(self, names: Names, options: Options) -> None:
+        self.ir = names.ir
+        self.names = names
         self.options = options
 
     # ------------------------------------------------------------------ names
     def name(self, t: NamedType | str) -> str:
         t = self.ir.types[t] if isinstance(t, str) else t
-        return t.names[LANG]
+        return self.names(t)
 
     def fallback(self, u: Union) -> str:
-        return u.fallback_names[LANG]
+        return self.names(u, FALLBACK)
 
     def group(self, group: str) -> list[NamedType]:
         """The types of one module (models.ts or operations.ts), in the spec's order."""
@@ -195,7 +196,7 @@ class Printer:
         return ("m." if t.group == "models" else "o.") + self.name(t)
 
     def error_classes(self) -> list[str]:
-        return [e.names[LANG] for e in self.ir.client.all_errors]
+        return [self.names(e) for e in self.ir.client.all_errors]
 
     def fallbacks_of(self, group: str) -> list[str]:
         return sorted(self.fallback(u) for u in self.unions() if u.group == group)
@@ -254,11 +255,11 @@ class Printer:
         return self.ir.all_resources()
 
     def resource_class(self, r: Resource) -> str:
-        return r.names[LANG]
+        return self.names(r)
 
     def accessor(self, r: Resource) -> str:
         """fineTuning.alpha.graders"""
-        return ".".join(resource_chain(self.ir, r, LANG))
+        return ".".join(resource_chain(self.names, r))
 
     def operation_types(self) -> list[str]:
         names = {self.name(op.request.name) for op in self.ir.operations}
@@ -285,10 +286,10 @@ def tooling() -> dict[str, str]:
     return deps
 
 
-def context(ir: IR, table: Any, options: Options) -> dict[str, Any]:
+def context(ir: IR, table: Any, names: Names, options: Options) -> dict[str, Any]:
     package = options.typescript_package
     return {
-        "ts": Printer(ir, options),
+        "ts": Printer(names, options),
         "package": package,
         "policy": ir.client,
         "tools": tooling(),

@@ -1,4 +1,4 @@
-"""Render one language: read its manifest, fill its templates with the named IR, format the result."""
+"""Render one language: read its manifest, name the IR, fill its templates, format the result."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from jinja2.environment import TemplateExpression
 from ..errors import GradergenError
 from ..ir.model import IR, Alias, Enum, Struct, Union
 from ..languages import Manifest, beside, function_beside, load_manifest
-from ..naming.base import NamingTable, ensure_named
+from ..naming.base import NamingTable, apply_naming
+from ..naming.names import Names
 from ..options import Options
 from ..resources import templates_dir
 from .guard import CODE_VERSION, GuardedEnvironment
@@ -59,7 +60,7 @@ def _bytecode_cache() -> jinja2.BytecodeCache | None:
     return jinja2.FileSystemBytecodeCache(directory) if os.access(directory, os.W_OK) else None
 
 
-def _environment(manifest: Manifest, table: NamingTable) -> jinja2.Environment:
+def _environment(manifest: Manifest, table: NamingTable, names: Names) -> jinja2.Environment:
     lang = manifest.lang
     env = GuardedEnvironment(
         table.escapers(),
@@ -79,6 +80,7 @@ def _environment(manifest: Manifest, table: NamingTable) -> jinja2.Environment:
     )
     if manifest.printer is not None:
         env.add_filters(getattr(beside(lang, manifest.printer), "FILTERS", {}))
+    env.add_filters({"name": names})  # `t | name`, `u | name("fallback")`: this language's names
     return env
 
 
@@ -105,23 +107,29 @@ def compiled_expression(env: jinja2.Environment, source: str) -> TemplateExpress
 
 @dataclass
 class Prepared:
-    """A language ready to render: its manifest, naming table (already applied) and template context."""
+    """A language ready to render: its manifest, naming table, its names of the IR and template context."""
 
     manifest: Manifest
     table: NamingTable
+    names: Names
     env: jinja2.Environment
     context: dict[str, Any]
 
 
-def prepare(lang: str, ir: IR, options: Options) -> Prepared:
+def prepare(lang: str, ir: IR, options: Options, names: Names | None = None) -> Prepared:
+    """Name `ir` for `lang` (unless `names` are its names already) and set up its templates: the
+    templates, printer and steps of the language all read this one naming."""
     manifest = load_manifest(lang)
     table = naming_table(manifest.naming)
-    ensure_named(ir, table)
-    env = _environment(manifest, table)
-    context: dict[str, Any] = {"ir": ir, "options": options, "names": table, "lang": table.lang}
+    if names is None:
+        names = apply_naming(ir, table)
+    elif names.ir is not ir or names.lang != table.lang:
+        raise ValueError(f"{lang}: these are {names.lang}'s names of another IR")
+    env = _environment(manifest, table, names)
+    context: dict[str, Any] = {"ir": ir, "options": options, "lang": table.lang}
     if manifest.printer is not None:
-        context.update(function_beside(lang, manifest.printer, "context")(ir, table, options))
-    return Prepared(manifest, table, env, context)
+        context.update(function_beside(lang, manifest.printer, "context")(ir, table, names, options))
+    return Prepared(manifest, table, names, env, context)
 
 
 def render_templates(prepared: Prepared, ir: IR) -> Files:
@@ -175,17 +183,21 @@ def _render_entry(prepared: Prepared, ir: IR, entry: dict[str, Any], files: File
         files[path] = template.render(local)
 
 
-def run_steps(lang: str, ir: IR, options: Options) -> Files:
-    """Run the manifest's steps (files another tool writes, such as Python's models); unformatted.
-    Takes only picklable arguments so that it can run in another process; `ir` is already named."""
-    if not load_manifest(lang).steps:
-        return {}
-    prepared = prepare(lang, ir, options)
+def run_steps(prepared: Prepared, ir: IR, options: Options) -> Files:
+    """Run the manifest's steps (files another tool writes, such as Python's models); unformatted."""
+    lang = prepared.manifest.lang
     files: Files = {}
     for step in prepared.manifest.steps:
         path = compiled_string(prepared.env, step.output).render(prepared.context).strip()
-        files[path] = function_beside(lang, step.module, "generate")(ir, prepared.table, options)
+        step_generate = function_beside(lang, step.module, "generate")
+        files[path] = step_generate(ir, prepared.table, prepared.names, options)
     return files
+
+
+def run_named_steps(lang: str, names: Names, options: Options) -> Files:
+    """`run_steps` for a language already named (its names carry their IR): what the generation worker
+    runs, taking only picklable arguments."""
+    return run_steps(prepare(lang, names.ir, options, names), names.ir, options)
 
 
 def format_files(prepared: Prepared, files: Files) -> Files:
@@ -207,8 +219,9 @@ def warm_up(langs: list[str]) -> None:
 
 
 def render(lang: str, ir: IR, options: Options) -> Files:
-    """One language, start to finish, in this process."""
+    """One language, start to finish, in this process: named once, its templates and steps run and the
+    result formatted."""
     prepared = prepare(lang, ir, options)
     files = render_templates(prepared, ir)
-    files.update(run_steps(lang, ir, options))
+    files.update(run_steps(prepared, ir, options))
     return format_files(prepared, files)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from .model import (
     IR,
@@ -22,17 +22,28 @@ from .model import (
 Schema = dict[str, Any]
 
 
+class LanguageNames(Protocol):
+    """A language's names of the IR's nodes (naming/names.py `Names`)."""
+
+    def __call__(self, node: object, role: str = "") -> str: ...
+
+    def has(self, node: object, role: str = "") -> bool: ...
+
+
 class SchemaPrinter:
-    def __init__(self, ir: IR, prefix: str = "#/components/schemas/", lang: str | None = None) -> None:
+    def __init__(
+        self, ir: IR, prefix: str = "#/components/schemas/", names: LanguageNames | None = None
+    ) -> None:
         self.ir = ir
         self.prefix = prefix
-        self.lang = lang
+        self.names = names
+        """The language whose names the schemas take; None: the spec's own names."""
 
     def name(self, type_name: str) -> str:
         t = self.ir.types.get(type_name)
         if t is None:  # a fallback the printer adds, such as UnknownGrader
             return type_name
-        return t.names.get(self.lang, t.name) if self.lang else t.name
+        return self.names(t) if self.names is not None else t.name
 
     def ref(self, type_name: str) -> Schema:
         return {"$ref": self.prefix + self.name(type_name)}
@@ -79,7 +90,8 @@ class SchemaPrinter:
         """Accept what a newer API may send: an unknown union member, an unknown enum value."""
         t = self.ir.types[type_name]
         if isinstance(t, Union) and t.is_tagged_only:
-            fallback = t.fallback_names.get(self.lang, t.unknown_name) if self.lang else t.unknown_name
+            named = self.names is not None and self.names.has(t, "fallback")
+            fallback = self.names(t, "fallback") if self.names is not None and named else t.unknown_name
             return {"anyOf": [schema, self.ref(fallback)]}
         if isinstance(t, Enum) and t.accepts_unknown:
             return {"anyOf": [schema, {"type": "string"}]}

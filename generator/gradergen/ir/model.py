@@ -1,8 +1,8 @@
 """The language-neutral intermediate representation.
 
 Everything a template needs is decided here, once: how a union is told apart, whether a field may be
-absent or null, what its default is, where a type nests, and (after the naming pass) what every type,
-field, enum value and union variant is called in each language.
+absent or null, what its default is, where a type nests. What each language calls its nodes is not
+here: naming returns it (naming/names.py), and nothing changes the IR once it is built.
 """
 
 from __future__ import annotations
@@ -113,7 +113,6 @@ class Field:
     """The fixed value of a union variant's tag field (e.g. "string_check")."""
     constraints: Constraints = field(default_factory=Constraints)
     decision: str | None = None
-    names: dict[str, str] = field(default_factory=dict)
     null_member: bool = False
     """The union the field holds lists null as a member: null is a value of the field even where the
     property itself is not nullable (`nullable` says what the property's schema says)."""
@@ -155,7 +154,6 @@ class NamedType:
     """The name relative to the owner (StringCheckGraderOperation under StringCheckGrader: Operation)."""
     group: Literal["operations", "models"] = "models"
     """Operation bodies and what only they reach are "operations"; graders and their parts are "models"."""
-    names: dict[str, str] = field(default_factory=dict)
     kind: str = ""
 
     def __post_init__(self) -> None:
@@ -192,7 +190,6 @@ class Struct(NamedType):
 class EnumValue:
     wire: str
     description: str = ""
-    names: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.wire = taint(self.wire)
@@ -216,7 +213,6 @@ class Variant:
     json_kind: JsonKind
     tag: str | None = None
     """The discriminator value selecting this variant, for object variants of a tagged union."""
-    names: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.tag = taint(self.tag)
@@ -239,8 +235,6 @@ class Union(NamedType):
     nullable: bool = False
     unknown_name: str = ""
     """The name of the fallback that keeps an unrecognised member's raw JSON."""
-    fallback_names: dict[str, str] = field(default_factory=dict)
-    """The fallback's name in each language: a member, field or class beside the union's members."""
     kind: str = "union"
 
     @property
@@ -327,7 +321,6 @@ class Operation:
     request: Named
     response: Named
     error: Named | None
-    names: dict[str, str] = field(default_factory=dict)
     pointer: str = ""
 
     def __post_init__(self) -> None:
@@ -345,10 +338,6 @@ class Resource:
     path: list[str]
     children: list[Resource] = field(default_factory=list)
     operations: list[Operation] = field(default_factory=list)
-    names: dict[str, str] = field(default_factory=dict)
-    """The class (or struct) name of the resource in each language."""
-    attr_names: dict[str, str] = field(default_factory=dict)
-    """The accessor of the resource on its parent in each language."""
 
     def __post_init__(self) -> None:
         self.path = taint(self.path)

@@ -31,7 +31,6 @@ class StatusError:
     """Lower-case words joined by _ (bad_request); each language spells its class from it."""
     description: str
     pointer: str
-    names: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.name = taint(self.name)

@@ -1,1 +1,1 @@
-"""Per-language naming: one table per language, applied to the IR by `apply_naming`."""
+"""Per-language naming: one table per language; `apply_naming` returns its names of an IR (`Names`)."""

@@ -1,8 +1,8 @@
 """Casing, reserved words and collisions: the shared half of every language's naming table.
 
 A language's table (naming/<lang>.py) says how it spells each kind of name; `apply_naming` walks the IR
-once, stores each result in the `names[lang]` slot of the type, field, enum value, variant or operation,
-and makes names unique within their scope.
+once, makes each name unique within its scope, and returns them all as that language's `Names` (see
+naming/names.py): the IR is left as it is, so every language reads the same IR.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from ..ir.model import (
     Variant,
 )
 from ..ir.policy import StatusError
-from .memo import per_ir
+from .names import Names
 
 _WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z]|\d|\b|_)|[A-Z]?[a-z]+|[A-Z]+|\d+")
 
@@ -114,16 +114,16 @@ class NamingTable:
     any_type = ""
     """How any JSON value is spelled."""
 
-    def type_expr(self, ref: TypeRef, ir: IR) -> str:
+    def type_expr(self, ref: TypeRef, names: Names) -> str:
         """The spelling of a type reference, from the four settings above and the types' names."""
         if isinstance(ref, Primitive):
             return self.primitive_types[ref.name]
         if isinstance(ref, Named):
-            return ir.types[ref.name].names[self.lang]
+            return names.type(ref)
         if isinstance(ref, ArrayOf):
-            return self.array_type.format(self.type_expr(ref.item, ir))
+            return self.array_type.format(self.type_expr(ref.item, names))
         if isinstance(ref, MapOf):
-            return self.map_type.format(self.type_expr(ref.value, ir))
+            return self.map_type.format(self.type_expr(ref.value, names))
         return self.any_type
 
     identifier = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -155,8 +155,9 @@ class NamingTable:
     def type_suffix_for(self, scope: str) -> str:
         return self.type_suffix
 
-    def reserved_type_names(self, scope: str, ir: IR) -> Iterable[str]:
-        """Names in `scope` that the runtime, the imports or the language already use."""
+    def reserved_type_names(self, scope: str, ir: IR, names: Names) -> Iterable[str]:
+        """Names in `scope` that the runtime, the imports or the language already use (`names`: the
+        error classes and the types named so far)."""
         return ()
 
     def enum_value_scope(self, e: Enum, ir: IR) -> str | None:
@@ -167,9 +168,10 @@ class NamingTable:
         """The type scope resource classes are declared in."""
         return ""
 
-    def claim_extras(self, ir: IR, claim: Callable[[str, str, str], str]) -> None:
+    def claim_extras(self, ir: IR, names: Names, claim: Callable[[str, str, str], str]) -> None:
         """Claim names the templates declare beside the IR's own, e.g. `claim(scope, name, pointer)`
-        for the fallback class of a union; called once everything else is named."""
+        for the fallback class of a union, and keep those the templates print with
+        `names.record(node, name, role)`; called once everything else is named."""
 
     # each hook returns the unescaped spelling; apply_naming checks, escapes and de-duplicates
     def type_name(self, t: NamedType, ir: IR) -> str:
@@ -178,7 +180,7 @@ class NamingTable:
     def field_name(self, f: Field, owner: Struct) -> str:
         return f.wire_name
 
-    def enum_value_name(self, v: EnumValue, e: Enum) -> str:
+    def enum_value_name(self, v: EnumValue, e: Enum, names: Names) -> str:
         return screaming(v.wire)
 
     def variant_name(self, v: Variant, u: Union, ir: IR) -> str:
@@ -186,8 +188,8 @@ class NamingTable:
 
     def fallback_name(self, u: Union, ir: IR) -> str | None:
         """The name of the union's fallback (`Union.unknown_name`: the member that keeps a value no
-        member reads) among its members, stored in `fallback_names`; None where the table names it
-        elsewhere (`claim_extras`)."""
+        member reads) among its members, its name under the role "fallback"; None where the table
+        names it elsewhere (`claim_extras`)."""
         return None
 
     def operation_name(self, op: Operation) -> str:
@@ -280,28 +282,20 @@ def _reserved_holders(reserved: Iterable[str], fold_case: bool) -> dict[str, tup
     return holders
 
 
-def resource_chain(ir: IR, r: Resource, lang: str) -> list[str]:
+ACCESSOR, FALLBACK = "accessor", "fallback"
+"""The roles of a resource's attribute on its parent and of a union's member for unknown values."""
+
+
+def resource_chain(names: Names, r: Resource) -> list[str]:
     """The accessors from the client down to `r`: ["fine_tuning", "alpha", "graders"]."""
-    by_path = {tuple(node.path): node for node in ir.all_resources()}
-    return [by_path[tuple(r.path[: i + 1])].attr_names[lang] for i in range(len(r.path))]
+    by_path = {tuple(node.path): node for node in names.ir.all_resources()}
+    return [names(by_path[tuple(r.path[: i + 1])], ACCESSOR) for i in range(len(r.path))]
 
 
-def apply_naming(ir: IR, table: NamingTable) -> None:
-    """Name every type, field, enum value, variant, operation and resource of `ir` for `table`'s
-    language, in `names[lang]`: each name a legal identifier, unique in its scope."""
-    _NamingPass(ir, table).run()
-
-
-def ensure_named(ir: IR, table: NamingTable) -> None:
-    """`apply_naming`, unless this IR was already named by `table`: preparing a language twice (its
-    templates, then its generation steps) names it once. The IR must not change once named."""
-    _named_by(table, ir)
-
-
-@per_ir
-def _named_by(table: NamingTable, ir: IR) -> bool:
-    apply_naming(ir, table)
-    return True
+def apply_naming(ir: IR, table: NamingTable) -> Names:
+    """Name every type, field, enum value, variant, operation, resource and error class of `ir` for
+    `table`'s language: each name a legal identifier, unique in its scope. The IR is not changed."""
+    return _NamingPass(ir, table).run()
 
 
 class _NamingPass:
@@ -309,6 +303,7 @@ class _NamingPass:
         self.ir = ir
         self.table = table
         self.lang = table.lang
+        self.names = Names(table.lang, ir)
         self.scopes: dict[str, Namespace] = {}
         values = table.reserved_value_names
         self.value_reserved = table.reserved if values is None else values
@@ -318,7 +313,7 @@ class _NamingPass:
     def type_scope(self, key: str) -> Namespace:
         """The namespace of types in `key` ("" for the package)."""
         if key not in self.scopes:
-            reserved = self.table.reserved_type_names(key, self.ir)
+            reserved = self.table.reserved_type_names(key, self.ir, self.names)
             self.scopes[key] = Namespace(
                 self.lang, "in " + (key or "the package"), reserved, self.table.fold_case_types
             )
@@ -330,44 +325,46 @@ class _NamingPass:
             raise SpecError(pointer, f"{self.lang}: cannot name {what}: {str(name)!r} is not an identifier")
         return str.__str__(name)
 
-    def run(self) -> None:
-        ir, table, lang = self.ir, self.table, self.lang
+    def run(self) -> Names:
+        ir, table, lang, names = self.ir, self.table, self.lang, self.names
         self._name_errors()
         for t in sorted(ir.types.values(), key=self._depth):
             spelled = self.checked(table.type_name(t, ir), t.pointer, "the type")
             key = table.type_scope(t, ir)
-            t.names[lang] = self.type_scope(key).claim(spelled, t.pointer, table.type_suffix_for(key))
+            names.record(t, self.type_scope(key).claim(spelled, t.pointer, table.type_suffix_for(key)))
         for t in ir.types.values():
             if isinstance(t, Struct):
-                fields = Namespace(lang, f"in {t.names[lang]}", table.reserved)
+                fields = Namespace(lang, f"in {names(t)}", table.reserved)
                 for f in t.fields:
                     spelled = self.checked(table.field_name(f, t), f.pointer, "the property")
-                    f.names[lang] = fields.claim(spelled, f.pointer, table.member_suffix)
+                    names.record(f, fields.claim(spelled, f.pointer, table.member_suffix))
             elif isinstance(t, Enum) and table.names_enum_values:
                 scope_key = table.enum_value_scope(t, ir)
                 values = (
                     self.type_scope(scope_key)
                     if scope_key is not None
-                    else Namespace(lang, f"in {t.names[lang]}", self.value_reserved)
+                    else Namespace(lang, f"in {names(t)}", self.value_reserved)
                 )
                 for i, v in enumerate(t.values):
                     pointer = f"{t.pointer}/enum/{i}"
-                    spelled = self.checked(table.enum_value_name(v, t), pointer, f"the value {str(v.wire)!r}")
-                    v.names[lang] = values.claim(spelled, pointer, table.member_suffix)
+                    value = table.enum_value_name(v, t, names)
+                    spelled = self.checked(value, pointer, f"the value {str(v.wire)!r}")
+                    names.record(v, values.claim(spelled, pointer, table.member_suffix))
             elif isinstance(t, Union):
-                variants = Namespace(lang, f"in {t.names[lang]}", table.reserved_variant_names)
+                variants = Namespace(lang, f"in {names(t)}", table.reserved_variant_names)
                 for i, member in enumerate(t.variants):
                     pointer = f"{t.pointer}/oneOf/{i}"
                     spelled = self.checked(table.variant_name(member, t, ir), pointer, "the member")
-                    member.names[lang] = variants.claim(spelled, pointer, table.member_suffix)
+                    names.record(member, variants.claim(spelled, pointer, table.member_suffix))
                 fallback = table.fallback_name(t, ir)
                 if fallback is not None:
                     pointer = f"{t.pointer}/oneOf"
                     spelled = self.checked(fallback, pointer, "the fallback for unknown members")
-                    t.fallback_names[lang] = variants.claim(spelled, pointer, table.member_suffix)
+                    names.record(t, variants.claim(spelled, pointer, table.member_suffix), FALLBACK)
         for top in ir.resources:
             self._name_resources(top, Namespace(lang, "on the client", self.method_reserved))
-        table.claim_extras(ir, self._claim_extra)
+        table.claim_extras(ir, names, self._claim_extra)
+        return names.complete()
 
     def _name_errors(self) -> None:
         """The class of each status in the client policy: named first, the types' scopes reserve them."""
@@ -379,30 +376,26 @@ class _NamingPass:
                 raise SpecError(
                     pointer, f"{self.lang}: {spelled} is a class of the runtime; choose another name"
                 )
-            e.names[self.lang] = classes.claim(spelled, pointer)
+            self.names.record(e, classes.claim(spelled, pointer))
 
     def _claim_extra(self, key: str, name: str, pointer: str) -> str:
         checked = self.checked(name, pointer, "the type")
         return self.type_scope(key).claim(checked, pointer, self.table.type_suffix_for(key))
 
     def _name_resources(self, r: Resource, siblings: Namespace) -> None:
-        table, lang = self.table, self.lang
+        table, lang, names = self.table, self.lang, self.names
         first = next(op for node in r.walk() for op in node.operations)
         pointer = f"{first.pointer}/x-sdk-resource"
         ns = self.type_scope(table.resource_scope(r))
         spelled = self.checked(table.resource_name(r), pointer, "the resource")
-        r.names[lang] = ns.claim(spelled, pointer, table.type_suffix_for(table.resource_scope(r)))
-        r.attr_names[lang] = siblings.claim(
-            self.checked(table.resource_attr_name(r), pointer, "the resource"), pointer, table.member_suffix
-        )
-        members = Namespace(lang, f"in {r.names[lang]}", self.method_reserved)
+        names.record(r, ns.claim(spelled, pointer, table.type_suffix_for(table.resource_scope(r))))
+        accessor = self.checked(table.resource_attr_name(r), pointer, "the resource")
+        names.record(r, siblings.claim(accessor, pointer, table.member_suffix), ACCESSOR)
+        members = Namespace(lang, f"in {names(r)}", self.method_reserved)
         for op in r.operations:
             op_pointer = f"{op.pointer}/x-sdk-method"
-            op.names[lang] = members.claim(
-                self.checked(table.operation_name(op), op_pointer, "the operation"),
-                op_pointer,
-                table.member_suffix,
-            )
+            method = self.checked(table.operation_name(op), op_pointer, "the operation")
+            names.record(op, members.claim(method, op_pointer, table.member_suffix))
         for child in r.children:
             self._name_resources(child, members)
 

@@ -34,6 +34,7 @@ from ..ir.model import (
 from ..literals import c_string, escaper, markdown_code, markdown_inline, u4_or_u8, visible
 from .base import NamingTable, singular, words
 from .memo import per_ir
+from .names import Names
 from .text import wrap
 
 INITIALISMS = frozenset(
@@ -111,14 +112,14 @@ class GoNaming(NamingTable):
     member_suffix = "Value"
 
     # ------------------------------------------------------------------ names
-    def reserved_type_names(self, scope: str, ir: IR) -> frozenset[str]:
+    def reserved_type_names(self, scope: str, ir: IR, names: Names) -> frozenset[str]:
         return RUNTIME_NAMES
 
     def enum_value_scope(self, e: Enum, ir: IR) -> str:
         return ""  # Go's constants live in the package scope, beside its types
 
-    def claim_extras(self, ir: IR, claim: Callable[[str, str, str], str]) -> None:
-        for a in self.aliases(ir):
+    def claim_extras(self, ir: IR, names: Names, claim: Callable[[str, str, str], str]) -> None:
+        for a in self.aliases(names):
             anchor = ir.types[a.anchor]
             got = claim("", a.name, anchor.pointer)
             if got != a.name:  # an alias is the documented API's spelling: a renamed one is no use
@@ -134,8 +135,8 @@ class GoNaming(NamingTable):
         name = go_pascal(f.wire_name)
         return name if name[:1].isalpha() else "P" + name
 
-    def enum_value_name(self, v: EnumValue, e: Enum) -> str:
-        return e.names[self.lang] + (go_pascal(v.wire) or "Empty")
+    def enum_value_name(self, v: EnumValue, e: Enum, names: Names) -> str:
+        return names(e) + (go_pascal(v.wire) or "Empty")
 
     def variant_name(self, v: Variant, u: Union, ir: IR) -> str:
         ref = v.type
@@ -184,9 +185,10 @@ class GoNaming(NamingTable):
 
     # ------------------------------------------------------------------ second names
     @per_ir
-    def field_union_aliases(self, ir: IR) -> dict[tuple[str, str], str]:
+    def field_union_aliases(self, names: Names) -> dict[tuple[str, str], str]:
         """A union-typed field of an operation body has the name the official SDK gives it:
         FineTuningAlphaGraderValidateParams.Grader is a FineTuningAlphaGraderValidateParamsGraderUnion."""
+        ir = names.ir
         out: dict[tuple[str, str], str] = {}
         prefixes = self._operation_prefixes(ir)
         for s in ir.of_kind(Struct):
@@ -194,23 +196,24 @@ class GoNaming(NamingTable):
                 continue
             for f in s.fields:
                 if isinstance(f.type, Named) and isinstance(ir.types[f.type.name], Union):
-                    alias = s.names[self.lang] + f.names[self.lang] + "Union"
-                    if alias != ir.types[f.type.name].names[self.lang]:
+                    alias = names(s) + names(f) + "Union"
+                    if alias != names.type(f.type):
                         out[(s.name, f.wire_name)] = alias
         return out
 
-    def aliases(self, ir: IR) -> list[TypeAlias]:
+    def aliases(self, names: Names) -> list[TypeAlias]:
+        ir = names.ir
         out: list[TypeAlias] = []
-        field_aliases = self.field_union_aliases(ir)
+        field_aliases = self.field_union_aliases(names)
         for s in ir.of_kind(Struct):
             for f in s.fields:
                 alias = field_aliases.get((s.name, f.wire_name))
                 if alias is not None and isinstance(f.type, Named):
-                    target = ir.types[f.type.name].names[self.lang]
-                    where = f"{s.names[self.lang]}.{f.names[self.lang]}"
+                    target = names.type(f.type)
+                    where = f"{names(s)}.{names(f)}"
                     out.append(TypeAlias(alias, target, f"{alias} is the {target} of {where}.", s.name))
         for name in self.request_variants(ir):
-            go = ir.types[name].names[self.lang]
+            go = names.type(name)
             out.append(TypeAlias(go + "Param", go, f"{go}Param is {go} as a request takes it.", name))
         return out
 

@@ -28,6 +28,10 @@ from ..ir.model import (
 )
 from ..literals import c_string, escaper, markdown_code, markdown_inline, visible, xml_text
 from .base import NamingTable, camel, pascal, words
+from .names import Names
+
+ASYNC = "async"
+"""The role of a resource's class in the async client among its names."""
 
 KEYWORDS = frozenset(
     """abstract assert boolean break byte case catch char class const continue default do double else enum
@@ -188,15 +192,15 @@ class JavaNaming(NamingTable):
     def type_suffix_for(self, scope: str) -> str:
         return "Model" if scope == "" else "Type"
 
-    def reserved_type_names(self, scope: str, ir: IR) -> frozenset[str]:
+    def reserved_type_names(self, scope: str, ir: IR, names: Names) -> frozenset[str]:
         """A spec type may not shadow a class the code names by its simple name; a nested one may not
         take the name of a class the templates nest beside it, nor of a class enclosing it."""
-        names = RESERVED_TYPE_NAMES | RUNTIME_CLASS_NAMES | {e.names[self.lang] for e in ir.client.all_errors}
+        reserved = RESERVED_TYPE_NAMES | RUNTIME_CLASS_NAMES | {names(e) for e in ir.client.all_errors}
         owner = ir.types.get(scope) if scope else None
         while owner is not None:
-            names |= {owner.names[self.lang]}
+            reserved |= {names(owner)}
             owner = ir.types.get(owner.owner) if owner.owner else None
-        return names
+        return reserved
 
     def type_name(self, t: NamedType, ir: IR) -> str:
         """The simple class name: nested types take their short name (StringCheckGrader.Operation)."""
@@ -206,7 +210,7 @@ class JavaNaming(NamingTable):
     def field_name(self, f: Field, owner: Struct) -> str:
         return _identifier(camel(f.wire_name))
 
-    def enum_value_name(self, v: EnumValue, e: Enum) -> str:
+    def enum_value_name(self, v: EnumValue, e: Enum, names: Names) -> str:
         """The wire value in capitals, other characters as underscores: mp3 → MP3, rouge_1 → ROUGE_1."""
         spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", v.wire)
         return _identifier(re.sub(r"[^A-Za-z0-9]+", "_", spaced).strip("_").upper() or "EMPTY")
@@ -237,13 +241,11 @@ class JavaNaming(NamingTable):
     def resource_name(self, r: Resource) -> str:
         return pascal("_".join(r.path)) + "Service"
 
-    def claim_extras(self, ir: IR, claim: Callable[[str, str, str], str]) -> None:
+    def claim_extras(self, ir: IR, names: Names, claim: Callable[[str, str, str], str]) -> None:
         """Each resource's class in the async client: FineTuningService beside FineTuningServiceAsync."""
         for r in ir.all_resources():
             pointer = next(op for node in r.walk() for op in node.operations).pointer + "/x-sdk-resource"
-            r.names[self.lang + ".async"] = claim(
-                self.resource_scope(r), r.names[self.lang] + "Async", pointer
-            )
+            names.record(r, claim(self.resource_scope(r), names(r) + "Async", pointer), ASYNC)
 
     def resource_attr_name(self, r: Resource) -> str:
         return _identifier(camel(r.segment))

@@ -6,6 +6,7 @@ import re
 
 from ..ir.model import Enum, EnumValue
 from .base import NamingTable
+from .names import Names
 
 
 class JsonSchemaNaming(NamingTable):
@@ -13,7 +14,7 @@ class JsonSchemaNaming(NamingTable):
     identifier = re.compile(r".+", re.DOTALL)
     """A schema name or a value is a JSON string: any one is spelled as it is."""
 
-    def enum_value_name(self, v: EnumValue, e: Enum) -> str:
+    def enum_value_name(self, v: EnumValue, e: Enum, names: Names) -> str:
         return str(v.wire)
 
 

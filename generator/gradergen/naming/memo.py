@@ -12,19 +12,19 @@ import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ..ir.model import IR
-
 T = TypeVar("T")
 S = TypeVar("S")
+K = TypeVar("K")
 
 
-def per_ir(method: Callable[[S, IR], T]) -> Callable[[S, IR], T]:
-    """Memoise `method(self, ir)` for as long as `ir` lives. Ask it only once the IR is complete (and,
-    for answers made of names, named): the IR must not change afterwards."""
-    cache: dict[tuple[int, int], tuple[weakref.ref[IR], Any]] = {}
+def per_ir(method: Callable[[S, K], T]) -> Callable[[S, K], T]:
+    """Memoise `method(self, ir)` for as long as `ir` lives: an IR, which does not change once built,
+    or a language's `Names` of one, for answers made of names (ask only once the names it reads are
+    recorded)."""
+    cache: dict[tuple[int, int], tuple[weakref.ref[Any], Any]] = {}
 
     @functools.wraps(method)
-    def remembered(self: S, ir: IR) -> T:
+    def remembered(self: S, ir: K) -> T:
         key = (id(self), id(ir))
         hit = cache.get(key)
         if hit is not None and hit[0]() is ir:

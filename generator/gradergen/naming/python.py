@@ -17,10 +17,11 @@ from ..literals import (
     toml_string,
     u4_or_u8,
 )
-from .base import Namespace, NamingTable, pascal, snake, words
+from .base import FALLBACK, Namespace, NamingTable, pascal, snake, words
+from .names import Names
 
-FLAG = "python-flag"
-"""The key of a request field's command-line flag in its `names`."""
+FLAG = "flag"
+"""The role of a request field's command-line flag among its names."""
 
 
 @escaper
@@ -65,16 +66,16 @@ RUNTIME_ERRORS = tuple(name for name in RUNTIME_EXPORTS if name.endswith("Error"
 """The error classes of the runtime (_exceptions.py) besides those of each status."""
 
 
-ASYNC, RAW, ASYNC_RAW = "python.async", "python.raw", "python.async_raw"
-"""The keys of a resource's async, raw-response and async raw-response classes in its `names`."""
+ASYNC, RAW, ASYNC_RAW = "async", "raw", "async_raw"
+"""The roles of a resource's async, raw-response and async raw-response classes among its names."""
 
 CALL_OPTIONS = frozenset({"extra_headers", "extra_query", "extra_body", "timeout"})
 """The keyword arguments every operation takes besides the request's properties."""
 
 
-def param_name(f: Field) -> str:
+def param_name(names: Names, f: Field) -> str:
     """The keyword argument of a request property: its name, unless a per-call option holds it."""
-    name = str.__str__(f.names["python"])
+    name = names(f)
     return name + "_" if name in CALL_OPTIONS else name
 
 
@@ -153,8 +154,8 @@ class PythonNaming(NamingTable):
         name = pascal(name)
         return name if name[:1].isalpha() else "T" + name
 
-    def reserved_type_names(self, scope: str, ir: IR) -> frozenset[str]:
-        errors = {e.names[self.lang] for e in ir.client.all_errors}
+    def reserved_type_names(self, scope: str, ir: IR, names: Names) -> frozenset[str]:
+        errors = {names(e) for e in ir.client.all_errors}
         return frozenset(dir(builtins)) | MODULE_NAMES | frozenset(RUNTIME_EXPORTS) | errors
 
     def field_name(self, f: Field, owner: Struct) -> str:
@@ -163,11 +164,11 @@ class PythonNaming(NamingTable):
             name = "field_" + name
         return name
 
-    def claim_extras(self, ir: IR, claim: Callable[[str, str, str], str]) -> None:
+    def claim_extras(self, ir: IR, names: Names, claim: Callable[[str, str, str], str]) -> None:
         from ..ir.jsonschema import lenient_unions
 
         for u in lenient_unions(ir):
-            u.fallback_names[self.lang] = claim("", "Unknown" + u.names[self.lang], u.pointer + "/oneOf")
+            names.record(u, claim("", "Unknown" + names(u), u.pointer + "/oneOf"), FALLBACK)
         for r in ir.all_resources():
             pointer = next(op for node in r.walk() for op in node.operations).pointer + "/x-sdk-resource"
             kinds = [
@@ -178,8 +179,8 @@ class PythonNaming(NamingTable):
                     else []
                 ),
             ]
-            for key, pattern in kinds:
-                r.names[key] = claim("", pattern.format(r.names[self.lang]), pointer)
+            for role, pattern in kinds:
+                names.record(r, claim("", pattern.format(names(r)), pointer), role)
         reserved_flags = ["--api-key", "--base-url", "--timeout", "--max-retries", "--help", "-h"]
         for op in ir.operations:
             request = ir.get(op.request)
@@ -187,7 +188,7 @@ class PythonNaming(NamingTable):
             flags = Namespace(self.lang, f"as a flag of {op.name}", reserved_flags)
             for f in request.fields:
                 spelled = "--" + "-".join(words(f.wire_name))
-                f.names[FLAG] = flags.claim(spelled, f.pointer, "-value")
+                names.record(f, flags.claim(spelled, f.pointer, "-value"), FLAG)
 
     def escapers(self) -> dict[str, Callable[..., str]]:
         return {

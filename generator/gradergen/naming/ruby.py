@@ -22,6 +22,7 @@ from ..ir.model import (
 )
 from ..literals import c_string, escaper, markdown_inline, visible
 from .base import Namespace, NamingTable, pascal, snake
+from .names import Names
 
 KEYWORDS = frozenset(
     "__ENCODING__ __LINE__ __FILE__ BEGIN END alias and begin break case class def defined? do else elsif "
@@ -143,7 +144,7 @@ class RubyNaming(NamingTable):
     reserved = KEYWORDS | SHADOWED_METHODS
     nests_types = True
 
-    def reserved_type_names(self, scope: str, ir: IR) -> frozenset[str]:
+    def reserved_type_names(self, scope: str, ir: IR, names: Names) -> frozenset[str]:
         if scope == "":
             return RUNTIME_CONSTANTS | CORE_CONSTANTS
         if scope == "Resources":
@@ -153,19 +154,19 @@ class RubyNaming(NamingTable):
     def resource_scope(self, r: Resource) -> str:
         return "Resources"
 
-    def claim_extras(self, ir: IR, claim: Callable[[str, str, str], str]) -> None:
+    def claim_extras(self, ir: IR, names: Names, claim: Callable[[str, str, str], str]) -> None:
         """Each top-level type is a file named after it: two names that make one file name clash."""
         files = Namespace(self.lang, "as a file name", reserved=RUNTIME_FILES, fold_case=True)
         for t in ir.types.values():
             if t.owner is None:
-                name = snake(t.names[self.lang])
+                name = snake(names(t))
                 if files.claim(name, t.pointer, suffix=_no_rename) != name:
                     raise SpecError(t.pointer, f"ruby: the file name {name}.rb is the runtime's")
         for op in ir.operations:
             request = ir.get(op.request)
             assert isinstance(request, Struct)
             for f in request.value_fields:
-                if f.names[self.lang] == "request_options":
+                if names(f) == "request_options":
                     raise SpecError(
                         f.pointer,
                         "ruby: request_options is the keyword of every call's options; rename the property",
@@ -180,7 +181,7 @@ class RubyNaming(NamingTable):
     def field_name(self, f: Field, owner: Struct) -> str:
         return snake(f.wire_name) or "field"
 
-    def enum_value_name(self, v: EnumValue, e: Enum) -> str:
+    def enum_value_name(self, v: EnumValue, e: Enum, names: Names) -> str:
         name = re.sub(r"[^A-Za-z0-9]+", "_", v.wire).strip("_").upper() or "EMPTY"
         return "V" + name if name[0].isdigit() else name
 

@@ -10,7 +10,8 @@ from typing import Any
 
 from ..ir.model import IR, Field, NamedType, Operation, Resource, Struct, Union
 from ..literals import c_string, escaper, json_string, markdown_code, markdown_inline, visible
-from .base import NamingTable, camel, pascal
+from .base import FALLBACK, NamingTable, camel, pascal
+from .names import Names
 from .text import wrap
 
 RUNTIME_EXPORTS = frozenset(
@@ -96,13 +97,13 @@ class TypeScriptNaming(NamingTable):
     type_suffix = "Model"
     runtime_error_classes = RUNTIME_ERRORS
 
-    def reserved_type_names(self, scope: str, ir: IR) -> frozenset[str]:
-        return RUNTIME_EXPORTS | RUNTIME_ERRORS | {e.names[self.lang] for e in ir.client.all_errors}
+    def reserved_type_names(self, scope: str, ir: IR, names: Names) -> frozenset[str]:
+        return RUNTIME_EXPORTS | RUNTIME_ERRORS | {names(e) for e in ir.client.all_errors}
 
-    def claim_extras(self, ir: IR, claim: Callable[[str, str, str], str]) -> None:
+    def claim_extras(self, ir: IR, names: Names, claim: Callable[[str, str, str], str]) -> None:
         """Each union's fallback class (UnknownGrader) is declared beside it."""
         for u in ir.of_kind(Union):
-            u.fallback_names[self.lang] = claim("", "Unknown" + u.names[self.lang], u.pointer + "/oneOf")
+            names.record(u, claim("", "Unknown" + names(u), u.pointer + "/oneOf"), FALLBACK)
 
     def type_name(self, t: NamedType, ir: IR) -> str:
         return t.name if _PASCAL.match(t.name) else pascal(t.name)
