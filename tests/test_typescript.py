@@ -23,7 +23,6 @@ from typing import Any
 
 import pytest
 import yaml
-from test_client_policy import HAND_TYPED
 
 from gradergen.emit.render import prepare, render, render_templates
 from gradergen.generate import load_ir
@@ -557,17 +556,6 @@ def test_the_policy_is_printed_from_the_spec(tooling: ModuleType, tmp_path: Path
         assert default not in text, default
     link_tools(tooling, out)
     assert tsc(tooling, "-p", "tsconfig.json", "--noEmit", "--pretty", "false", cwd=out) == ""
-
-
-def test_no_template_types_a_policy_value() -> None:
-    found = [
-        f"{path.relative_to(TEMPLATES)}:{number}: {line.strip()}"
-        for path in sorted(TEMPLATES.rglob("*"))
-        if path.is_file() and "tooling" not in path.parts and path.suffix in (".j2", ".py", ".yaml")
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-        if HAND_TYPED.search(line)
-    ]
-    assert not found, "\n".join(found)
 
 
 # --------------------------------------------------------------------------- forward compatibility (IR)
