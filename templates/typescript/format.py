@@ -1,9 +1,10 @@
 """Formatting the TypeScript bindings with prettier, at the exact version tooling/package-lock.json locks.
 
-The files that grow with the spec (LAID_OUT) come from the printer already in prettier's layout
-(layout.py) and skip prettier when every code line fits: prettier takes about a second per 100 KB,
-which made TypeScript the slowest step of a large spec. tests/test_typescript.py checks on specs that
-reach every layout that prettier leaves those files as they are.
+The templates and the printer write prettier's layout themselves (layout.py), and a file skips
+prettier when every code line of it fits: prettier takes about a second per 100 KB, and most of a
+second to start, which made TypeScript the slowest step of a large spec. A spec whose names make a line
+too long for the printer to be sure of gets prettier for that file. tests/test_typescript.py checks, on
+specs that reach every layout, that prettier leaves the files it skipped as they are.
 
 The tools (prettier, typescript, @types/node) are installed once with `npm ci` into a cache directory
 named after the lockfile's hash, so a changed lockfile gets a fresh install and never a stale one. The
@@ -86,17 +87,12 @@ def tool(name: str) -> list[str]:
     return [_program("node"), str(tools_dir() / "node_modules" / entry)]
 
 
-LAID_OUT = frozenset({"src/models.ts", "src/operations.ts", "src/shapes.ts"})
-"""The files whose size grows with the spec, which the printer lays out as prettier would (layout.py):
-prettier runs on one of them only when the printer could not be sure of a line."""
-
-
 def format_files(files: dict[str, str]) -> dict[str, str]:
     out = dict(files)
     settled = set()
-    for p in LAID_OUT & files.keys():
+    for p in files:
         text = files[p].rstrip("\n") + "\n"
-        if layout.is_laid_out(text):
+        if p.endswith(FORMATTED) and layout.is_laid_out(text, markdown=p.endswith(".md")):
             out[p] = text
             settled.add(p)
     chosen = sorted(p for p in files if p.endswith(FORMATTED) and p not in settled)

@@ -1,6 +1,6 @@
-"""Line layout for the declarations the printer writes once per schema (src/models.ts, operations.ts and
-shapes.ts), in the shape prettier gives them, so that these files, which grow with the spec, need no
-prettier run (format.py).
+"""Line layout in the shape prettier gives it, for what the printer writes once per schema (types,
+decoders, import lists) and the calls and signatures the templates write once per operation, so that
+the bindings need no prettier run (format.py).
 
 Each function lays out one construct the way prettier 3 does at 100 columns, and only where that choice
 is certain. Where it is not (a name so long that prettier would break inside a type or a call), it
@@ -38,6 +38,30 @@ def import_list(names: list[str], source: str, type_only: bool = False) -> str:
     return head + "\n" + "".join(f"{INDENT}{name},\n" for name in names) + f'}} from "{source}";'
 
 
+def export_list(names: list[str], source: str, type_only: bool = False) -> str:
+    """`export { a, b } from "./x.js";`, one name a line when that does not fit."""
+    return import_list(names, source, type_only).replace("import", "export", 1)
+
+
+def call(indent: str, callee: str, args: list[str], after: str = "") -> str:
+    """`callee(a, b)` and what follows it on its line (`;`, `: T {`), at `indent`; one argument a line,
+    each with a comma, when that does not fit. Also a signature: its parameters are its arguments."""
+    one = f"{indent}{callee}({', '.join(args)}){after}"
+    if fits(one):
+        return one
+    inner = "".join(f"{indent}{INDENT}{arg},\n" for arg in args)
+    return f"{indent}{callee}(\n{inner}{indent}){after}"
+
+
+def arrow_to_call(indent: str, head: str, callee: str, args: list[str], after: str = "") -> str:
+    """`head => callee(a, b)after`; when it does not fit, the call on the next line, indented, and
+    laid out as `call` there."""
+    one = f"{indent}{head} => {callee}({', '.join(args)}){after}"
+    if fits(one):
+        return one
+    return f"{indent}{head} =>\n" + call(indent + INDENT, callee, args, after)
+
+
 def type_alias(name: str, members: list[str]) -> str:
     """`export type X = A | B;`; broken after `=` when it does not fit; a union that does not fit on
     the next line either, one member a line, each after a `|`."""
@@ -73,13 +97,31 @@ def class_declaration(head: str, body: list[str]) -> str:
     return f"{head} {{\n" + "\n".join(body) + "\n}"
 
 
-def is_laid_out(text: str) -> bool:
+_STRING = "|".join(
+    (
+        r'"[^"\\]*(?:\\.[^"\\]*)*"',  # "double", with escapes
+        r"'[^'\\]*(?:\\.[^'\\]*)*'",  # 'single'
+        r"`[^`$\\]*(?:(?:\\.|\$(?!\{)|\$\{[^{}`]*\})[^`$\\]*)*`",  # `template ${with} ${holes}`
+    )
+)
+ONE_STRING = re.compile(rf"\s*(?:(?:{_STRING}|[A-Za-z_$][\w$]*): )?(?:{_STRING})[,;]?")
+"""A line that is one string (a key before it at most): prettier cannot break it, however long."""
+
+
+def is_laid_out(text: str, markdown: bool = False) -> bool:
     """Whether every code line of `text` fits, so prettier would leave the file as the printer laid it
-    out. Comment lines do not count: prettier never reflows a comment."""
+    out. Comment lines do not count: prettier never reflows a comment; nor does Markdown prose, whose
+    code blocks prettier formats as code."""
+    in_code = not markdown
     for line in text.split("\n"):
         stripped = line.lstrip()
-        if stripped.startswith(("/**", "* ", "*/", "//")) or stripped == "*":
+        if markdown and stripped.startswith("```"):
+            in_code = not in_code
             continue
-        if not (line.isascii() and (fits(line) or UNBREAKABLE.fullmatch(line))):
+        if not in_code or stripped.startswith(("/**", "* ", "*/", "//")) or stripped == "*":
+            continue
+        if not line.isascii():
+            return False
+        if not (fits(line) or UNBREAKABLE.fullmatch(line) or ONE_STRING.fullmatch(line)):
             return False
     return True

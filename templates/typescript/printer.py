@@ -178,6 +178,15 @@ class Printer:
     def import_list(self, names: list[str], source: str, type_only: bool = False) -> str:
         return str(layout.import_list(names, source, type_only))
 
+    def export_list(self, names: list[str], source: str, type_only: bool = False) -> str:
+        return str(layout.export_list(names, source, type_only))
+
+    def call(self, indent: str, callee: str, args: list[str], after: str = "") -> str:
+        return str(layout.call(indent, callee, args, after))
+
+    def arrow_to_call(self, indent: str, head: str, callee: str, args: list[str], after: str = "") -> str:
+        return str(layout.arrow_to_call(indent, head, callee, args, after))
+
     def decoder_declaration(self, t: NamedType) -> str:
         """`export const X: d.Decoder<m.X> = ...;`, the decoder of one type in src/shapes.ts."""
         annotation = f"d.Decoder<{self.qualified(t)}>"
@@ -256,6 +265,9 @@ class Printer:
 
     def resource_class(self, r: Resource) -> str:
         return self.names(r)
+
+    def resource_classes(self) -> list[str]:
+        return [self.resource_class(r) for r in self.resources()]
 
     def accessor(self, r: Resource) -> str:
         """fineTuning.alpha.graders"""

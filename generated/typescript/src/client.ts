@@ -68,7 +68,8 @@ export class Client {
         "No API key: pass apiKey to new Client({ apiKey }) or set the OPENAI_API_KEY environment variable",
       );
     }
-    const baseURL = [options.baseURL, env("OPENAI_BASE_URL"), DEFAULT_BASE_URL].find(
+    const fromEnv = env("OPENAI_BASE_URL");
+    const baseURL = [options.baseURL, fromEnv, DEFAULT_BASE_URL].find(
       (url) => url !== undefined && url !== "",
     ) as string;
     if (!/^https?:\/\/[^/]/.test(baseURL)) {
