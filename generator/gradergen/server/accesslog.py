@@ -60,7 +60,8 @@ class BatchedLines(logging.StreamHandler):  # type: ignore[type-arg]
         self._batch.append(line)
 
     def flush(self) -> None:
-        with self.lock if self.lock is not None else _NO_LOCK:
+        assert self.lock is not None  # logging.Handler makes it in __init__
+        with self.lock:
             if self._batch:
                 lines, self._batch = "".join(self._batch), []
                 try:
@@ -68,17 +69,6 @@ class BatchedLines(logging.StreamHandler):  # type: ignore[type-arg]
                 except Exception:
                     self.handleError(logging.makeLogRecord({"msg": lines}))
             super().flush()
-
-
-class _NoLock:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
-_NO_LOCK = _NoLock()
 
 
 def ensure_handler() -> None:
