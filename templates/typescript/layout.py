@@ -31,16 +31,20 @@ def fits(line: str) -> bool:
 
 def import_list(names: list[str], source: str, type_only: bool = False) -> str:
     """`import { a, b } from "./x.js";`, one name a line when that does not fit."""
-    head = "import type {" if type_only else "import {"
-    one = f'{head} {", ".join(names)} }} from "{source}";'
-    if fits(one):
-        return one
-    return head + "\n" + "".join(f"{INDENT}{name},\n" for name in names) + f'}} from "{source}";'
+    return _name_list("import", names, source, type_only)
 
 
 def export_list(names: list[str], source: str, type_only: bool = False) -> str:
     """`export { a, b } from "./x.js";`, one name a line when that does not fit."""
-    return import_list(names, source, type_only).replace("import", "export", 1)
+    return _name_list("export", names, source, type_only)
+
+
+def _name_list(keyword: str, names: list[str], source: str, type_only: bool) -> str:
+    head = f"{keyword} type {{" if type_only else f"{keyword} {{"
+    one = f'{head} {", ".join(names)} }} from "{source}";'
+    if fits(one):
+        return one
+    return head + "\n" + "".join(f"{INDENT}{name},\n" for name in names) + f'}} from "{source}";'
 
 
 def call(indent: str, callee: str, args: list[str], after: str = "") -> str:

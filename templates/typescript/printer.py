@@ -175,18 +175,6 @@ class Printer:
     def type_alias(self, t: NamedType, members: list[str]) -> str:
         return str(layout.type_alias(self.name(t), members))
 
-    def import_list(self, names: list[str], source: str, type_only: bool = False) -> str:
-        return str(layout.import_list(names, source, type_only))
-
-    def export_list(self, names: list[str], source: str, type_only: bool = False) -> str:
-        return str(layout.export_list(names, source, type_only))
-
-    def call(self, indent: str, callee: str, args: list[str], after: str = "") -> str:
-        return str(layout.call(indent, callee, args, after))
-
-    def arrow_to_call(self, indent: str, head: str, callee: str, args: list[str], after: str = "") -> str:
-        return str(layout.arrow_to_call(indent, head, callee, args, after))
-
     def decoder_declaration(self, t: NamedType) -> str:
         """`export const X: d.Decoder<m.X> = ...;`, the decoder of one type in src/shapes.ts."""
         annotation = f"d.Decoder<{self.qualified(t)}>"
@@ -302,6 +290,7 @@ def context(ir: IR, table: Any, names: Names, options: Options) -> dict[str, Any
     package = options.typescript_package
     return {
         "ts": Printer(names, options),
+        "layout": layout,  # lists, calls and signatures laid out as prettier would (layout.py)
         "package": package,
         "policy": ir.client,
         "tools": tooling(),
