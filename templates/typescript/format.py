@@ -89,13 +89,14 @@ def tool(name: str) -> list[str]:
 
 def format_files(files: dict[str, str]) -> dict[str, str]:
     out = dict(files)
-    settled = set()
-    for p in files:
-        text = files[p].rstrip("\n") + "\n"
-        if p.endswith(FORMATTED) and layout.is_laid_out(text, markdown=p.endswith(".md")):
-            out[p] = text
-            settled.add(p)
-    chosen = sorted(p for p in files if p.endswith(FORMATTED) and p not in settled)
+    chosen = []  # the files prettier formats: those with a line the printer could not be sure of
+    for p in sorted(files):
+        if p.endswith(FORMATTED):
+            text = files[p].rstrip("\n") + "\n"
+            if layout.is_laid_out(text, markdown=p.endswith(".md")):
+                out[p] = text
+            else:
+                chosen.append(p)
     if not chosen:
         return out
     with tempfile.TemporaryDirectory(prefix="gradergen-prettier-") as tmp:
