@@ -1,17 +1,17 @@
-"""How the server writes: each answer in one write to its socket, and the access lines of one turn of the
-event loop in one write to the log stream, in order, nothing held past the loop's next turn or a
-flush at exit. (The end-to-end tests in test_server.py and test_server_http.py read the answers and
-the log lines these writes carry; here the writes themselves are counted.)"""
+"""How the server writes an answer: in one write to its socket, nothing held past the loop's next turn
+or a close; and its access line before the answer's last bytes, so that whoever holds an answer finds
+its line. (The end-to-end tests in test_server.py and test_server_http.py read the answers and lines
+these writes carry; here the order and the writes themselves are checked.)"""
 
 from __future__ import annotations
 
 import asyncio
-import io
-import json
 import logging
 from typing import Any
 
-from gradergen.server.accesslog import BatchedLines
+import pytest
+
+from gradergen.server.accesslog import AccessLog, log
 from gradergen.server.protocol import OneWrite
 
 
@@ -89,51 +89,44 @@ def test_the_rest_of_the_transport_is_the_sockets() -> None:
     asyncio.run(scenario())
 
 
-class CountingStream(io.StringIO):
+class Lines(logging.Handler):
     def __init__(self) -> None:
         super().__init__()
-        self.write_calls = 0
+        self.lines: list[str] = []
 
-    def write(self, text: str) -> int:
-        self.write_calls += 1
-        return super().write(text)
-
-
-def logger_with(handler: logging.Handler, name: str) -> logging.Logger:
-    logger = logging.getLogger(name)
-    logger.handlers[:] = [handler]
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
-    return logger
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
 
 
-def test_the_lines_of_one_turn_are_one_write_in_order() -> None:
-    stream = CountingStream()
-    log = logger_with(BatchedLines(stream), "test.batched.turn")
+@pytest.mark.parametrize("gone", [False, True], ids=["answered", "client gone"])
+def test_the_access_line_is_written_before_the_answers_last_bytes(gone: bool) -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        if gone:
+            raise ConnectionResetError  # the answer never completes: the line is still written
+        await send({"type": "http.response.body", "body": b"{}", "more_body": False})
 
-    async def scenario() -> None:
-        for n in range(100):
-            log.info(json.dumps({"n": n}))
-        assert stream.getvalue() == ""  # nothing yet: the batch goes at the next turn
-        await asyncio.sleep(0)
-        log.info(json.dumps({"n": 100}))
-        await asyncio.sleep(0)
+    lines = Lines()
+    seen_at_last_body: list[int] = []
 
-    asyncio.run(scenario())
-    assert [json.loads(line)["n"] for line in stream.getvalue().splitlines()] == list(range(101))
-    assert stream.write_calls == 2
-
-
-def test_lines_off_the_loop_and_a_flush_at_exit_lose_nothing() -> None:
-    stream = CountingStream()
-    handler = BatchedLines(stream)
-    log = logger_with(handler, "test.batched.exit")
-    log.info("off the loop")
-    assert stream.getvalue() == "off the loop\n"
+    async def send(message: Any) -> None:
+        if message["type"] == "http.response.body" and not message.get("more_body", False):
+            seen_at_last_body.append(len(lines.lines))
 
     async def scenario() -> None:
-        log.info("last line")
-        handler.flush()  # what logging.shutdown does at exit, before the loop's next turn
+        scope = {"type": "http", "method": "POST", "path": "/v1/fine_tuning/alpha/graders/run"}
+        try:
+            await AccessLog(app)(scope, None, send)
+        except ConnectionResetError:
+            assert gone
 
-    asyncio.run(scenario())
-    assert stream.getvalue() == "off the loop\nlast line\n"
+    level = log.level
+    log.addHandler(lines)
+    log.setLevel(logging.INFO)
+    try:
+        asyncio.run(scenario())
+    finally:
+        log.removeHandler(lines)
+        log.setLevel(level)
+    assert len(lines.lines) == 1 and '"status":200' in lines.lines[0]
+    assert seen_at_last_body == ([] if gone else [1])  # the line was there when the last bytes went

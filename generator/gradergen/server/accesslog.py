@@ -5,7 +5,6 @@ which the answer also carries as `x-request-id`."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import sys
@@ -34,47 +33,10 @@ def noted_fields(scope: Any) -> dict[str, Any]:
     return found
 
 
-class BatchedLines(logging.StreamHandler):  # type: ignore[type-arg]
-    """A stream handler that writes the lines one turn of the event loop logs in one write, at the
-    loop's next turn: a write (and flush) per line was a system call per request. Lines logged off the
-    loop are written at once, and so is the batch whenever the handler is flushed (at exit)."""
-
-    def __init__(self, stream: Any) -> None:
-        super().__init__(stream)
-        self._batch: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            line = self.format(record) + self.terminator
-        except Exception:
-            self.handleError(record)
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            self._batch.append(line)
-            self.flush()
-            return
-        if not self._batch:
-            loop.call_soon(self.flush)
-        self._batch.append(line)
-
-    def flush(self) -> None:
-        assert self.lock is not None  # logging.Handler makes it in __init__
-        with self.lock:
-            if self._batch:
-                lines, self._batch = "".join(self._batch), []
-                try:
-                    self.stream.write(lines)
-                except Exception:
-                    self.handleError(logging.makeLogRecord({"msg": lines}))
-            super().flush()
-
-
 def ensure_handler() -> None:
     """Without a logging setup of the host's, the lines go to standard output, one JSON per line."""
     if not log.handlers:
-        handler = BatchedLines(sys.stdout)
+        handler = logging.StreamHandler(sys.stdout)
         handler.setFormatter(logging.Formatter("%(message)s"))
         log.addHandler(handler)
         log.setLevel(logging.INFO)
@@ -99,16 +61,11 @@ class AccessLog:
         scope[_KEY] = fields
         status = 500
 
-        async def sending(message: Any) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message["headers"] = [*message.get("headers", ()), (b"x-request-id", request_id.encode())]
-            await send(message)
+        logged = False
 
-        try:
-            await self.app(scope, receive, sending)
-        finally:
+        def write_line() -> None:
+            nonlocal logged
+            logged = True
             if log.isEnabledFor(logging.INFO):
                 record = {
                     "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
@@ -122,3 +79,18 @@ class AccessLog:
                     "request_id": request_id,
                 }
                 log.info(orjson.dumps(record).decode())
+
+        async def sending(message: Any) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), (b"x-request-id", request_id.encode())]
+            elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                write_line()  # before the answer's last bytes: whoever has the answer finds its line
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            if not logged:  # no answer was completed: an error, or a client that went away
+                write_line()

@@ -85,7 +85,7 @@ def log_config(level: str) -> dict[str, Any]:
     config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
     config["formatters"]["line"] = {"format": "%(message)s"}
     config["handlers"]["access_lines"] = {
-        "class": "gradergen.server.accesslog.BatchedLines",  # a turn of the event loop's lines, one write
+        "class": "logging.StreamHandler",
         "formatter": "line",
         "stream": "ext://sys.stdout",
     }
