@@ -261,7 +261,8 @@ def print_table(result: dict[str, Any]) -> None:
     print(
         f"\nat {result['at']} schemas: others/python {at['wall']['others_share_of_python_step']:.0%} "
         f"(goal < {GOAL_OTHERS_SHARE:.0%}), --lang all / datamodel-code-generator alone "
-        f"{at['wall']['ratio_all_to_dmcg']:.2f}x, by round {at['wall']['median_round_ratio_all_to_dmcg']:.2f}x "
+        f"{at['wall']['ratio_all_to_dmcg']:.2f}x, "
+        f"by round {at['wall']['median_round_ratio_all_to_dmcg']:.2f}x "
         f"(goal <= {GOAL_RATIO_TO_DMCG}x)"
     )
     for span, per_100 in result["wall_seconds_per_100_more_schemas"].items():

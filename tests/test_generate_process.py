@@ -234,6 +234,8 @@ def test_a_worker_error_is_the_users_error_line(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert result.stderr == "gradergen: error: datamodel-code-generator failed on the spec: no\n"
+    # the other languages were compared with the disk while the worker ran, but nothing was written
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_worker_that_dies_is_reported(tmp_path: Path) -> None:
@@ -278,3 +280,14 @@ def test_generate_as_a_library_leaves_no_child(monkeypatch: pytest.MonkeyPatch) 
     outputs = generate(SPEC, ["jsonschema"], Options())
     assert list(outputs["jsonschema"]) == ["grader.schema.json"]
     assert multiprocessing.active_children() == []
+
+
+def test_each_language_is_handed_over_when_done_the_background_one_last() -> None:
+    """`generate` hands each language to its caller as soon as it is done, so the CLI compares it with
+    the disk while the worker still runs: the background language comes last, after the others."""
+    heard: list[str] = []
+    outputs = generate(
+        SPEC, ["python", "go", "jsonschema"], Options(), lambda lang, files: heard.append(lang)
+    )
+    assert heard == ["go", "jsonschema", "python"]
+    assert list(outputs) == ["python", "go", "jsonschema"]  # the result keeps the order asked for

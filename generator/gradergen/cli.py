@@ -26,6 +26,7 @@ from .server import command as serve_command
 from .validation import command as validate_command
 
 if TYPE_CHECKING:
+    from .emit.render import Files
     from .generate import TreeChanges
 
 
@@ -59,7 +60,7 @@ def _run_generate(args: argparse.Namespace) -> int:
     # A run is short and what it allocates mostly lives to its end, so the cyclic garbage collector
     # only costs time: a fifth of importing datamodel-code-generator. The forked worker inherits this.
     gc.disable()
-    from .generate import generate, plan_tree, write_tree  # not at import: `gradergen validate` needs none
+    from .generate import apply_plan, generate, plan_tree  # not at import: `gradergen validate` needs none
 
     known = languages()
     if args.lang != "all" and args.lang not in known:
@@ -67,18 +68,29 @@ def _run_generate(args: argparse.Namespace) -> int:
     langs = known if args.lang == "all" else [args.lang]
     options = Options(**{key: getattr(args, key) for key in declared_options()})
     spec = args.spec or default_spec()
+
+    out: Path | None = args.out
+
+    def root_of(lang: str) -> Path:
+        if out is None:
+            return Path("generated") / lang
+        return out / lang if args.lang == "all" else out
+
+    plans: dict[str, TreeChanges] = {}
+
+    def compare(lang: str, files: Files) -> None:
+        # while the worker still runs: nothing is written until every language has generated
+        plans[lang] = plan_tree(root_of(lang), files)
+
     stale = 0
     with _signals_raise():
-        outputs = generate(spec, langs, options)
+        outputs = generate(spec, langs, options, compare)
         for lang, files in outputs.items():
-            if args.out is None:
-                root = Path("generated") / lang
-            else:
-                root = args.out / lang if args.lang == "all" else args.out
+            root = root_of(lang)
             if args.check:
-                stale += _report_changes(lang, root, plan_tree(root, files), args.quiet)
+                stale += _report_changes(lang, root, plans[lang], args.quiet)
                 continue
-            written = write_tree(root, files)
+            written = apply_plan(root, plans[lang])
             if not args.quiet:
                 print(f"{lang}: {len(files)} files in {root} ({len(written)} changed)")
     if stale:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,19 +46,30 @@ def _located(spec: Path) -> Iterator[None]:
         raise SpecError(exc.pointer, exc.message, str(spec)) from None
 
 
-def generate(spec: Path, langs: list[str], options: Options) -> dict[str, Files]:
+Ready = Callable[[str, Files], None]
+"""Told each language's files as soon as they are final, in this process: while the worker still runs
+the background steps, the caller can compare them with what is on disk (`plan_tree`)."""
+
+
+def generate(spec: Path, langs: list[str], options: Options, ready: Ready | None = None) -> dict[str, Files]:
     """Render every language, each named once, here. Steps a manifest marks as background (slow, mostly
     to import) run in a forked process that starts importing at once and receives the IR with the
     language's names, while this process loads the spec and renders and formats the templates: the two
-    cores share the work."""
+    cores share the work. `ready` hears of each language when it is done, the background ones last."""
     if not any(load_manifest(lang).in_background for lang in langs):
         with _located(spec):
-            return _generate(spec, langs, options, None)
+            return _generate(spec, langs, options, None, ready or _ignore)
     with background(initializer=functools.partial(warm_up, langs)) as worker, _located(spec):
-        return _generate(spec, langs, options, worker)
+        return _generate(spec, langs, options, worker, ready or _ignore)
 
 
-def _generate(spec: Path, langs: list[str], options: Options, worker: Worker | None) -> dict[str, Files]:
+def _ignore(lang: str, files: Files) -> None:
+    pass
+
+
+def _generate(
+    spec: Path, langs: list[str], options: Options, worker: Worker | None, ready: Ready
+) -> dict[str, Files]:
     ir = load_ir(spec)
     backgrounded = [lang for lang in langs if worker is not None and load_manifest(lang).in_background]
     prepared: dict[str, Prepared] = {}
@@ -75,10 +86,12 @@ def _generate(spec: Path, langs: list[str], options: Options, worker: Worker | N
     for lang in langs:
         if lang not in backgrounded:
             outputs[lang].update(format_files(prepared[lang], run_steps(prepared[lang], ir, options)))
+            ready(lang, outputs[lang])
     for lang in backgrounded:  # results come back in the order the jobs were submitted
         assert worker is not None
         outputs[lang].update(format_files(prepared[lang], worker.result()))
-    return outputs
+        ready(lang, outputs[lang])
+    return {lang: outputs[lang] for lang in langs}
 
 
 @dataclass(frozen=True)
@@ -88,6 +101,8 @@ class TreeChanges:
     added: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    contents: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
+    """What the added and changed files (the listing among them) are written with."""
 
     def __bool__(self) -> bool:
         return bool(self.added or self.changed or self.removed)
@@ -95,7 +110,7 @@ class TreeChanges:
 
 def plan_tree(root: Path, files: Files) -> TreeChanges:
     """What `write_tree(root, files)` would add, change and remove (the file listing included), without
-    touching anything: what `gradergen generate --check` reports."""
+    touching anything: what `gradergen generate --check` reports, and what `apply_plan` carries out."""
     changes = TreeChanges()
     for rel, data in sorted([*_encoded(root, files).items(), (FILE_LIST, _listing(files))]):
         target = root / rel
@@ -103,6 +118,9 @@ def plan_tree(root: Path, files: Files) -> TreeChanges:
             changes.added.append(rel)
         elif not target.is_file() or target.read_bytes() != data:
             changes.changed.append(rel)
+        else:
+            continue
+        changes.contents[rel] = data
     changes.removed.extend(rel for rel in _stale(root, files) if (root / rel).is_file())
     return changes
 
@@ -110,32 +128,36 @@ def plan_tree(root: Path, files: Files) -> TreeChanges:
 def write_tree(root: Path, files: Files) -> list[str]:
     """Write `files` under `root`, touching only files whose content changed, and remove the files a
     previous run wrote that this one no longer does. Returns the paths written."""
-    encoded = _encoded(root, files)
-    stale = _stale(root, files)
+    return apply_plan(root, plan_tree(root, files))
+
+
+def apply_plan(root: Path, changes: TreeChanges) -> list[str]:
+    """Carry out a `plan_tree`: write what it adds and changes, remove what it removes, and write the
+    file listing last (a run cut short leaves the previous listing, which still names what it wrote).
+    Returns the paths written, the listing aside."""
     root.mkdir(parents=True, exist_ok=True)
-    written: list[str] = []
-    for rel, data in sorted(encoded.items()):
-        target = root / rel
-        if target.is_file() and target.read_bytes() == data:
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(target.name + ".tmp")
-        try:
-            tmp.write_bytes(data)
-            os.replace(tmp, target)
-        except BaseException:  # a full disk, or a signal: no half-written file is left behind
-            tmp.unlink(missing_ok=True)
-            raise
-        written.append(rel)
-    for rel in stale:
+    files = {rel: data for rel, data in changes.contents.items() if rel != FILE_LIST}
+    for rel, data in sorted(files.items()):
+        _replace(root / rel, data)
+    for rel in changes.removed:
         stale_file = root / rel
         if stale_file.is_file():
             stale_file.unlink()
             _remove_empty_parents(stale_file.parent, root)
-    listing, new_listing = root / FILE_LIST, _listing(files)
-    if not listing.is_file() or listing.read_bytes() != new_listing:
-        listing.write_bytes(new_listing)
-    return written
+    if FILE_LIST in changes.contents:
+        _replace(root / FILE_LIST, changes.contents[FILE_LIST])
+    return sorted(files)
+
+
+def _replace(target: Path, data: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+    except BaseException:  # a full disk, or a signal: no half-written file is left behind
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _encoded(root: Path, files: Files) -> dict[str, bytes]:
