@@ -462,6 +462,19 @@ def test_several_workers_serve(fake_models: Any) -> None:
     assert server.returncode == 0  # the supervisor of several workers exits 0 once they have ended
 
 
+def test_several_workers_share_the_cpus_out_for_the_sandbox_unless_told(fake_models: Any) -> None:
+    from gradergen.server.command import sandbox_workers_each
+
+    unset = server_config(fake_models)
+    del unset["python"]["workers"]
+    queue = 64  # [server] python_queue's default
+    each = sandbox_workers_each(2)
+    assert each == max(1, (os.cpu_count() or 1) // 2)
+    for config, running in ((unset, each), (server_config(fake_models, workers=3), 3)):
+        with GradersServer(config, workers=2) as server:
+            assert server.health()["python"]["capacity"] == running + queue
+
+
 def test_the_app_runs_under_any_asgi_server(fake_models: Any, tmp_path: Path) -> None:
     from graders_server import toml_text
 

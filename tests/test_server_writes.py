@@ -130,3 +130,34 @@ def test_the_access_line_is_written_before_the_answers_last_bytes(gone: bool) ->
         log.setLevel(level)
     assert len(lines.lines) == 1 and '"status":200' in lines.lines[0]
     assert seen_at_last_body == ([] if gone else [1])  # the line was there when the last bytes went
+
+
+def test_the_own_handler_gets_the_line_as_logging_would_write_it_and_a_hosts_handler_the_record(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With only the handler the server adds, a line goes straight to its stream; the bytes are what
+    that handler writes for a record of the line. A handler of the host's beside it gets the record."""
+    import io
+
+    from gradergen.server import accesslog
+
+    monkeypatch.setattr(log, "handlers", [])
+    monkeypatch.setattr(log, "propagate", log.propagate)
+    monkeypatch.setattr(log, "level", log.level)
+    monkeypatch.setattr(accesslog, "_own_handler", None)
+    accesslog.ensure_handler()
+    own = accesslog._own_handler
+    assert own is not None and log.handlers == [own]
+    direct, by_logging = io.StringIO(), io.StringIO()
+    own.setStream(direct)
+    accesslog.emit('{"status":200}')
+    own.setStream(by_logging)
+    own.handle(log.makeRecord(log.name, logging.INFO, __file__, 0, '{"status":200}', (), None))
+    assert direct.getvalue() == by_logging.getvalue() == '{"status":200}\n'
+
+    lines = Lines()
+    log.addHandler(lines)
+    own.setStream(direct)
+    accesslog.emit('{"status":404}')
+    assert lines.lines == ['{"status":404}']
+    assert direct.getvalue().splitlines() == ['{"status":200}', '{"status":404}']

@@ -33,14 +33,44 @@ def noted_fields(scope: Any) -> dict[str, Any]:
     return found
 
 
+_own_handler: logging.StreamHandler[Any] | None = None
+"""The handler `ensure_handler` added, if it did."""
+
+
 def ensure_handler() -> None:
     """Without a logging setup of the host's, the lines go to standard output, one JSON per line."""
+    global _own_handler
     if not log.handlers:
         handler = logging.StreamHandler(sys.stdout)
         handler.setFormatter(logging.Formatter("%(message)s"))
         log.addHandler(handler)
         log.setLevel(logging.INFO)
         log.propagate = False
+        _own_handler = handler
+
+
+def emit(line: str) -> None:
+    """`log.info(line)`. While the only handler is the one `ensure_handler` added, the line goes
+    straight to its stream, as that handler would write it: a log record and its formatting cost more
+    than the rest of the line's work. Any other setup (a handler or filter of the host's) gets the
+    record."""
+    handler = _own_handler
+    if (
+        handler is None
+        or log.handlers != [handler]
+        or log.filters
+        or handler.filters
+        or log.disabled
+        or not log.isEnabledFor(logging.INFO)
+    ):
+        log.info(line)
+        return
+    with handler.lock:  # type: ignore[union-attr]  # a StreamHandler always has one
+        try:
+            handler.stream.write(line + handler.terminator)
+            handler.stream.flush()
+        except Exception:  # what the handler does with a failed write: reported on stderr, not raised
+            handler.handleError(log.makeRecord(log.name, logging.INFO, __file__, 0, line, (), None))
 
 
 class AccessLog:
@@ -78,7 +108,7 @@ class AccessLog:
                     "error": fields.get("error"),
                     "request_id": request_id,
                 }
-                log.info(orjson.dumps(record).decode())
+                emit(orjson.dumps(record).decode())
 
         async def sending(message: Any) -> None:
             nonlocal status

@@ -124,6 +124,8 @@ def run(args: argparse.Namespace) -> int:
         os.environ["GRADERGEN_CONFIG"] = str(args.config.resolve())
     if api_key is not None:
         os.environ["GRADERGEN_API_KEY"] = api_key
+    if config.python.workers is None and args.workers > 1:
+        os.environ["GRADERGEN_PYTHON_WORKERS"] = str(sandbox_workers_each(args.workers))
     longest = Service(Settings(config)).deadline(frozenset({"python", "score_model", "embeddings"}))
 
     import uvicorn
@@ -143,6 +145,14 @@ def run(args: argparse.Namespace) -> int:
         timeout_graceful_shutdown=int(longest) + 5,
     )
     return 0
+
+
+def sandbox_workers_each(processes: int) -> int:
+    """Sandbox workers per server process when `[python] workers` is unset: the CPUs shared out among
+    the processes, at least one each. One per CPU in every process would run `processes` times as many
+    interpreters as there are CPUs, each waiting for the others (measured on 2 CPUs and 2 processes:
+    fewer requests a second, a longer tail) and each holding its memory."""
+    return max(1, (os.cpu_count() or 1) // processes)
 
 
 def _reward_settings(args: argparse.Namespace, config: Any) -> str | None:
