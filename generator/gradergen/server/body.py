@@ -28,8 +28,7 @@ def too_large(limit: int, size: int | None = None) -> ApiError:
     return ApiError(
         413,
         "request_too_large",
-        f"The request body is {said}; the limit is {limit:,} bytes ({limit >> 20} MiB, "
-        "[server] max_body_mb)",
+        f"The request body is {said}; the limit is {limit:,} bytes ({limit >> 20} MiB, [server] max_body_mb)",
         headers={"Connection": "close"},
     )
 
