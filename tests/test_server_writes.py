@@ -132,32 +132,52 @@ def test_the_access_line_is_written_before_the_answers_last_bytes(gone: bool) ->
     assert seen_at_last_body == ([] if gone else [1])  # the line was there when the last bytes went
 
 
-def test_the_own_handler_gets_the_line_as_logging_would_write_it_and_a_hosts_handler_the_record(
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize("setup", ["without a setup", "gradergen serve's"])
+def test_a_line_handler_gets_the_line_as_logging_would_write_it_and_a_hosts_handler_the_record(
+    setup: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With only the handler the server adds, a line goes straight to its stream; the bytes are what
-    that handler writes for a record of the line. A handler of the host's beside it gets the record."""
+    """While the access logger's one handler is a LineHandler, a line goes straight to its stream; the
+    bytes are what that handler writes for a record of the line. A handler of the host's beside it, or
+    a formatter of its own, gets the record."""
     import io
+    import logging.config
 
     from gradergen.server import accesslog
+    from gradergen.server.command import log_config
 
     monkeypatch.setattr(log, "handlers", [])
     monkeypatch.setattr(log, "propagate", log.propagate)
     monkeypatch.setattr(log, "level", log.level)
-    monkeypatch.setattr(accesslog, "_own_handler", None)
-    accesslog.ensure_handler()
-    own = accesslog._own_handler
-    assert own is not None and log.handlers == [own]
+    if setup == "without a setup":
+        accesslog.ensure_handler()
+    else:
+        served = log_config("info")  # only its access logger and handler: the rest is global state
+        logging.config.dictConfig(
+            {
+                "version": 1,
+                "disable_existing_loggers": False,
+                "handlers": {"access_lines": served["handlers"]["access_lines"]},
+                "loggers": {log.name: served["loggers"][log.name]},
+            }
+        )
+    [handler] = log.handlers
+    assert type(handler) is accesslog.LineHandler
     direct, by_logging = io.StringIO(), io.StringIO()
-    own.setStream(direct)
+    handler.setStream(direct)
     accesslog.emit('{"status":200}')
-    own.setStream(by_logging)
-    own.handle(log.makeRecord(log.name, logging.INFO, __file__, 0, '{"status":200}', (), None))
+    handler.setStream(by_logging)
+    handler.handle(log.makeRecord(log.name, logging.INFO, __file__, 0, '{"status":200}', (), None))
     assert direct.getvalue() == by_logging.getvalue() == '{"status":200}\n'
 
+    handler.setStream(direct)
+    handler.setFormatter(logging.Formatter("access %(message)s"))
+    accesslog.emit('{"status":201}')
     lines = Lines()
     log.addHandler(lines)
-    own.setStream(direct)
     accesslog.emit('{"status":404}')
     assert lines.lines == ['{"status":404}']
-    assert direct.getvalue().splitlines() == ['{"status":200}', '{"status":404}']
+    assert direct.getvalue().splitlines() == [
+        '{"status":200}',
+        'access {"status":201}',
+        'access {"status":404}',
+    ]

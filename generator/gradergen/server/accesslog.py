@@ -10,7 +10,7 @@ import os
 import sys
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TextIO
 
 import orjson
 
@@ -33,33 +33,36 @@ def noted_fields(scope: Any) -> dict[str, Any]:
     return found
 
 
-_own_handler: logging.StreamHandler[Any] | None = None
-"""The handler `ensure_handler` added, if it did."""
+class LineHandler(logging.StreamHandler[TextIO]):
+    """Each record's message on a line of its own, as it is (standard output by default): the access
+    log's handler, whether `ensure_handler` or `gradergen serve`'s logging setup adds it."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        super().__init__(stream if stream is not None else sys.stdout)
+        self.line_format = logging.Formatter("%(message)s")
+        self.setFormatter(self.line_format)
 
 
 def ensure_handler() -> None:
     """Without a logging setup of the host's, the lines go to standard output, one JSON per line."""
-    global _own_handler
     if not log.handlers:
-        handler = logging.StreamHandler(sys.stdout)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        log.addHandler(handler)
+        log.addHandler(LineHandler())
         log.setLevel(logging.INFO)
         log.propagate = False
-        _own_handler = handler
 
 
 def emit(line: str) -> None:
-    """`log.info(line)`. While the only handler is the one `ensure_handler` added, the line goes
-    straight to its stream, as that handler would write it: a log record and its formatting cost more
-    than the rest of the line's work. Any other setup (a handler or filter of the host's) gets the
-    record."""
-    handler = _own_handler
+    """`log.info(line)`. While the logger's one handler is a LineHandler as it was made, the line goes
+    straight to its stream, as the handler would write it: a log record and its formatting cost more
+    than the rest of the line's work. Any other setup (a handler, formatter or filter of the host's)
+    gets the record."""
+    handler = log.handlers[0] if len(log.handlers) == 1 else None
     if (
-        handler is None
-        or log.handlers != [handler]
-        or log.filters
+        type(handler) is not LineHandler
+        or handler.formatter is not handler.line_format
         or handler.filters
+        or handler.level > logging.INFO
+        or log.filters
         or log.disabled
         or not log.isEnabledFor(logging.INFO)
     ):

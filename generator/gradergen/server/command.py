@@ -83,10 +83,8 @@ def log_config(level: str) -> dict[str, Any]:
     from uvicorn.config import LOGGING_CONFIG
 
     config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
-    config["formatters"]["line"] = {"format": "%(message)s"}
     config["handlers"]["access_lines"] = {
-        "class": "logging.StreamHandler",
-        "formatter": "line",
+        "class": "gradergen.server.accesslog.LineHandler",
         "stream": "ext://sys.stdout",
     }
     config["loggers"]["gradergen"] = {"handlers": ["default"], "level": level.upper(), "propagate": False}
