@@ -1,9 +1,10 @@
 """Generation cost against spec size: 50, 200 and 500 extra schemas of 20 properties (scaling_spec.py).
 
 For each size, every round runs, in turn:
-  - `gradergen generate --lang all` and `--lang <each language>`, as commands (wall time);
-  - datamodel-code-generator alone on the same spec file with gradergen's options, as a command (what
-    a user of it alone would wait for: its import included);
+  - `gradergen generate --lang all` and datamodel-code-generator alone on the same spec file with
+    gradergen's options, as commands back to back, their order alternating by round (wall time; what
+    a user of datamodel-code-generator alone would wait for: its import included);
+  - `gradergen generate --lang <each language>`, as commands;
   - one process that loads the spec once and times each language's step on its own (naming, templates,
     generation steps and formatting, in this process: the Python step is datamodel-code-generator plus
     what gradergen adds around it), and datamodel-code-generator's `generate` on the spec.
@@ -70,8 +71,9 @@ class Clock:
         return {"wall": time.perf_counter() - self.wall, "cpu": cpu_seconds() - self.cpu}
 
 
-def stages(spec: Path) -> dict[str, Sample]:
-    """Each step, in this process (run as `bench_scaling.py --stages SPEC`)."""
+def stages(spec: Path, python_last: bool = False) -> dict[str, Sample]:
+    """Each step, in this process (run as `bench_scaling.py --stages SPEC`); the Python step first, or
+    last (rounds alternate, so the machine's drift within the process weighs on both sides alike)."""
     gc.disable()  # as `gradergen generate` does
     import datamodel_code_generator
 
@@ -100,7 +102,7 @@ def stages(spec: Path) -> dict[str, Sample]:
     clock = Clock()
     ir = load_ir(spec)
     times["spec and IR"] = clock.read()
-    for lang in LANGS:
+    for lang in sorted(LANGS, key=lambda lang: (lang == "python") == python_last):
         clock = Clock()
         prepared = prepare(lang, ir, Options())
         files = render_templates(prepared, ir)
@@ -132,9 +134,18 @@ def commands(spec: Path, work: Path) -> dict[str, list[str]]:
     return out
 
 
-def run_stages(spec: Path, work: Path) -> dict[str, Sample]:
+def in_round_order(cmds: dict[str, list[str]], round_number: int) -> list[tuple[str, list[str]]]:
+    """`--lang all` and datamodel-code-generator alone first and back to back, which of them first
+    alternating by round, so the machine's drift over a round (this VM's speed wanders by 10-15% over
+    minutes) weighs on both alike; then each language's command."""
+    pair = [ALL, DMCG_ALONE] if round_number % 2 == 0 else [DMCG_ALONE, ALL]
+    return [(name, cmds[name]) for name in pair] + [(n, c) for n, c in cmds.items() if n not in pair]
+
+
+def run_stages(spec: Path, work: Path, python_last: bool) -> dict[str, Sample]:
+    order = ["--python-last"] if python_last else []
     result = subprocess.run(
-        [sys.executable, __file__, "--stages", str(spec)], cwd=work, capture_output=True, text=True
+        [sys.executable, __file__, "--stages", str(spec), *order], cwd=work, capture_output=True, text=True
     )
     if result.returncode != 0:
         sys.exit(f"bench: the stage timing failed:\n{result.stderr[-4000:]}")
@@ -150,9 +161,10 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5, help="rounds (at least 5 for the reported figures)")
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
     parser.add_argument("--stages", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--python-last", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.stages:
-        print(json.dumps(stages(args.stages)))
+        print(json.dumps(stages(args.stages, args.python_last)))
         return 0
 
     work = Path(tempfile.mkdtemp(prefix="gradergen-scaling-"))
@@ -165,9 +177,9 @@ def main() -> int:
                 timed(cmd, work)
         for round_number in range(args.runs):
             for n, spec in specs.items():
-                for name, cmd in commands(spec, work).items():
+                for name, cmd in in_round_order(commands(spec, work), round_number):
                     runs[n].setdefault(name, []).append(timed(cmd, work))
-                for name, sample in run_stages(spec, work).items():
+                for name, sample in run_stages(spec, work, python_last=round_number % 2 == 1).items():
                     steps[n].setdefault(name, []).append(sample)
             summary = ", ".join(
                 f"{n}: all {t[ALL][-1]['wall']:.2f}s, dmcg {t[DMCG_ALONE][-1]['wall']:.2f}s"

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from gradergen.errors import GradergenError
-from gradergen.generate import FILE_LIST, plan_tree, write_tree
+from gradergen.tree import FILE_LIST, plan_tree, write_tree
 
 from harness import SPEC, gradergen
 

@@ -14,11 +14,11 @@ import pytest
 import yaml
 
 from gradergen.errors import GradergenError, SpecError
-from gradergen.generate import FILE_LIST, write_tree
 from gradergen.ir.build import build_ir
 from gradergen.ir.model import Enum, Named, Primitive, Struct, Union
 from gradergen.naming.base import Namespace, camel, pascal, screaming, snake, words
 from gradergen.options import Options
+from gradergen.tree import FILE_LIST, write_tree
 
 from harness import ROOT, SPEC, gradergen
 

@@ -31,6 +31,7 @@ LAYERS: dict[str, int] = {
     "naming": 4,
     "emit": 5,
     "generate": 6,
+    "tree": 6,  # writing what generate made
     # the grader language, validation, the engine, and what is built on them
     "language": 3,
     "validation": 4,
@@ -45,7 +46,7 @@ LAYERS: dict[str, int] = {
     "__main__": 10,
     "__init__": 10,
 }
-CODEGEN = {"languages", "options", "spec", "ir", "naming", "emit", "generate"}
+CODEGEN = {"languages", "options", "spec", "ir", "naming", "emit", "generate", "tree"}
 """Parts that no grader-running part may import but the spec and its IR, which both read."""
 SHARED = {"spec", "ir"}
 RUNNING = {"language", "validation", "engine", "server", "grading", "rewards"}

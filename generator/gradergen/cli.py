@@ -27,7 +27,7 @@ from .validation import command as validate_command
 
 if TYPE_CHECKING:
     from .emit.render import Files
-    from .generate import TreeChanges
+    from .tree import TreeChanges
 
 
 def _generate_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -60,7 +60,8 @@ def _run_generate(args: argparse.Namespace) -> int:
     # A run is short and what it allocates mostly lives to its end, so the cyclic garbage collector
     # only costs time: a fifth of importing datamodel-code-generator. The forked worker inherits this.
     gc.disable()
-    from .generate import apply_plan, generate, plan_tree  # not at import: `gradergen validate` needs none
+    from .generate import generate  # not at import: `gradergen validate` needs none
+    from .tree import StagedTree, plan_tree
 
     known = languages()
     if args.lang != "all" and args.lang not in known:
@@ -68,7 +69,6 @@ def _run_generate(args: argparse.Namespace) -> int:
     langs = known if args.lang == "all" else [args.lang]
     options = Options(**{key: getattr(args, key) for key in declared_options()})
     spec = args.spec or default_spec()
-
     out: Path | None = args.out
 
     def root_of(lang: str) -> Path:
@@ -77,22 +77,29 @@ def _run_generate(args: argparse.Namespace) -> int:
         return out / lang if args.lang == "all" else out
 
     plans: dict[str, TreeChanges] = {}
+    staged: dict[str, StagedTree] = {}
 
     def compare(lang: str, files: Files) -> None:
-        # while the worker still runs: nothing is written until every language has generated
+        # while the worker still runs: each tree's new files are staged, none moved into place yet
         plans[lang] = plan_tree(root_of(lang), files)
+        if not args.check:
+            staged[lang] = StagedTree(root_of(lang), plans[lang])
 
     stale = 0
     with _signals_raise():
-        outputs = generate(spec, langs, options, compare)
-        for lang, files in outputs.items():
-            root = root_of(lang)
-            if args.check:
-                stale += _report_changes(lang, root, plans[lang], args.quiet)
-                continue
-            written = apply_plan(root, plans[lang])
-            if not args.quiet:
-                print(f"{lang}: {len(files)} files in {root} ({len(written)} changed)")
+        try:
+            outputs = generate(spec, langs, options, compare)
+            for lang, files in outputs.items():
+                root = root_of(lang)
+                if args.check:
+                    stale += _report_changes(lang, root, plans[lang], args.quiet)
+                    continue
+                written = staged[lang].commit()
+                if not args.quiet:
+                    print(f"{lang}: {len(files)} files in {root} ({len(written)} changed)")
+        finally:  # an error or a signal before every tree was committed: the rest stay as they were
+            for tree in reversed(staged.values()):  # the last made first: an earlier root may hold it
+                tree.discard()
     if stale:
         print(
             f"gradergen: {stale} generated file{'s' if stale != 1 else ''} out of date: "
