@@ -34,6 +34,7 @@ CLIENT_MEMBERS = frozenset({"constructor", "baseURL", "timeout", "maxRetries", "
 """Members of the client and of every resource class: an operation or accessor must not take them."""
 
 _PASCAL = re.compile(r"^[A-Z][A-Za-z0-9]*$")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @escaper
@@ -111,6 +112,8 @@ class TypeScriptNaming(NamingTable):
     def field_name(self, f: Field, owner: Struct) -> str:
         """Properties are printed as their wire names (`ts_property`); this name only has to be unique,
         so every character an identifier cannot hold is spelled by its code point."""
+        if _IDENTIFIER.fullmatch(f.wire_name):  # most are: nothing to spell
+            return str.__str__(f.wire_name)
         name = "".join(
             ch if ch.isascii() and (ch.isalnum() or ch == "_") else f"${ord(ch):x}$" for ch in f.wire_name
         )
