@@ -86,3 +86,15 @@ def test_a_failing_run_leaves_an_existing_tree_untouched_and_no_staging(tmp_path
     assert result.returncode == 2, result.stderr
     assert files_under(out) == before
     assert not [p for p in out.rglob(STAGING + "*")]
+
+
+def test_an_output_that_cannot_be_written_is_one_error_line(tmp_path: Path) -> None:
+    from harness import gradergen
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory\n")
+    for out, why in ((blocker, "File exists"), (blocker / "sub", "Not a directory")):
+        result = gradergen("generate", "--lang", "jsonschema", "--out", str(out))
+        assert result.returncode == 2, result.stderr
+        assert result.stderr == f"gradergen: error: cannot write the output in {out}: {why} ({out})\n"
+    assert blocker.read_text() == "not a directory\n" and list(tmp_path.iterdir()) == [blocker]

@@ -37,16 +37,21 @@ def plan_tree(root: Path, files: Files) -> TreeChanges:
     """What `write_tree(root, files)` would add, change and remove (the file listing included), without
     touching anything: what `gradergen generate --check` reports, and what `StagedTree` carries out."""
     changes = TreeChanges()
-    for rel, data in sorted([*_encoded(root, files).items(), (FILE_LIST, _listing(files))]):
-        target = root / rel
-        if not target.exists():
-            changes.added.append(rel)
-        elif not target.is_file() or target.read_bytes() != data:
-            changes.changed.append(rel)
-        else:
-            continue
-        changes.contents[rel] = data
-    changes.removed.extend(rel for rel in _stale(root, files) if (root / rel).is_file())
+    try:
+        for rel, data in sorted([*_encoded(root, files).items(), (FILE_LIST, _listing(files))]):
+            target = root / rel
+            if not target.exists():
+                changes.added.append(rel)
+            elif not target.is_file() or target.read_bytes() != data:
+                changes.changed.append(rel)
+            else:
+                continue
+            changes.contents[rel] = data
+        changes.removed.extend(rel for rel in _stale(root, files) if (root / rel).is_file())
+    except OSError as exc:  # an unreadable file, or a file where a directory goes
+        raise GradergenError(
+            f"cannot read the output in {root}: {exc.strerror or exc} ({exc.filename})"
+        ) from None
     return changes
 
 
@@ -81,28 +86,33 @@ class StagedTree:
                 staged = self._staging / rel
                 staged.parent.mkdir(parents=True, exist_ok=True)
                 staged.write_bytes(changes.contents[rel])
-        except BaseException:  # a full disk, or a signal: nothing is left behind
+        except BaseException as exc:  # a full disk, or a signal: nothing is left behind
             self.discard()
+            if isinstance(exc, OSError):
+                raise _unwritable(root, exc) from None
             raise
 
     def commit(self) -> list[str]:
         """Move the staged files into place; returns them (the listing aside), relative to the root."""
         root, changes = self.root, self.changes
         made: set[Path] = set()
-        for rel in self._files:
-            target = root / rel
-            if target.parent not in made:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                made.add(target.parent)
-            os.replace(self._staging / rel, target)
-        for rel in changes.removed:
-            stale_file = root / rel
-            if stale_file.is_file():
-                stale_file.unlink()
-                _remove_empty_parents(stale_file.parent, root)
-        if FILE_LIST in changes.contents:
-            _replace(root / FILE_LIST, changes.contents[FILE_LIST])
-        self._committed = True
+        self._committed = True  # from the first rename on, the root holds what this run wrote
+        try:
+            for rel in self._files:
+                target = root / rel
+                if target.parent not in made:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    made.add(target.parent)
+                os.replace(self._staging / rel, target)
+            for rel in changes.removed:
+                stale_file = root / rel
+                if stale_file.is_file():
+                    stale_file.unlink()
+                    _remove_empty_parents(stale_file.parent, root)
+            if FILE_LIST in changes.contents:
+                _replace(root / FILE_LIST, changes.contents[FILE_LIST])
+        except OSError as exc:  # a directory where a file goes, say
+            raise _unwritable(root, exc) from None
         return list(self._files)
 
     def discard(self) -> None:
@@ -111,6 +121,11 @@ class StagedTree:
         made = self._made_root
         if made is not None and not self._committed:
             _remove_empty_parents(self.root, made.parent)
+
+
+def _unwritable(root: Path, exc: OSError) -> GradergenError:
+    where = f" ({exc.filename})" if exc.filename else ""
+    return GradergenError(f"cannot write the output in {root}: {exc.strerror or exc}{where}")
 
 
 def _missing_ancestor(path: Path) -> Path | None:
