@@ -16,6 +16,8 @@ Scenarios:
   oversized-declared    the same with its Content-Length announced
   json-of-size/N        200 with a valid validate answer of exactly N bytes (one long grader name)
   retry-after-huge      the first request of a base path: 429 with Retry-After: 99999; later ones: 200
+  retry-after-date/S    the first request of a base path: 429 with Retry-After as an HTTP date S seconds
+                        ahead (default 3; the date has whole seconds); later ones: 200
   html-400              400 with an HTML page as the body
   corrupt-gzip          200 with Content-Encoding: gzip, a gzip header and then a deflate stream that is
                         not one (a reserved block type): no client can decode it
@@ -40,6 +42,7 @@ terminal, until stdin reaches EOF.
 from __future__ import annotations
 
 import argparse
+import email.utils
 import json
 import os
 import socket
@@ -73,6 +76,8 @@ HOLD_SECONDS = 120.0
 CORRUPT_GZIP = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff" + b"\xff" * 32
 """A gzip header (no flags, no mtime) followed by deflate blocks of the reserved type 11."""
 DEEP_JSON_DEFAULT = 500
+RETRY_AFTER_DATE_DEFAULT = 3
+"""Seconds ahead the retry-after-date scenario's date is, unless its argument says."""
 HTML_PAGE = "<html><head><title>400 Bad Request</title></head><body><h1>Bad Request</h1></body></html>"
 
 
@@ -298,6 +303,25 @@ class _Handler(BaseHTTPRequestHandler):
         }
         self._answer(429, json.dumps(envelope).encode(), **{"Retry-After": "99999"})
 
+    def retry_after_date(self, argument: str, hit: int) -> None:
+        if hit > 1:
+            return self._answer(200, json.dumps(VALIDATE_ANSWER).encode())
+        try:
+            ahead = float(argument or RETRY_AFTER_DATE_DEFAULT)
+        except ValueError:
+            message = f"retry-after-date takes seconds, not {argument!r}"
+            return self._answer(400, json.dumps({"error": {"message": message}}).encode())
+        envelope = {
+            "error": {
+                "code": "rate_limit_exceeded",
+                "message": "Slow down.",
+                "param": None,
+                "type": "requests",
+            }
+        }
+        date = email.utils.formatdate(time.time() + ahead, usegmt=True)
+        self._answer(429, json.dumps(envelope).encode(), **{"Retry-After": date})
+
     def html_400(self, argument: str, hit: int) -> None:
         self._answer(400, HTML_PAGE.encode(), content_type="text/html; charset=utf-8")
 
@@ -334,6 +358,7 @@ SCENARIOS: dict[str, Callable[[_Handler, str, int], None]] = {
     "oversized-declared": _Handler.oversized_declared,
     "json-of-size": _Handler.json_of_size,
     "retry-after-huge": _Handler.retry_after_huge,
+    "retry-after-date": _Handler.retry_after_date,
     "html-400": _Handler.html_400,
     "corrupt-gzip": _Handler.corrupt_gzip,
     "deep-json": _Handler.deep_json,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.utils
 import json
 import re
 import socket
@@ -120,6 +121,11 @@ def test_the_simple_answers(fault_server: FaultServer) -> None:
     assert (first.status_code, first.headers["retry-after"]) == (429, "99999")
     assert second.status_code == 200
     assert post("/retry-after-huge/b").status_code == 429  # each base path counts on its own
+    before = time.time()
+    dated = post("/retry-after-date/5")
+    when = email.utils.parsedate_to_datetime(dated.headers["retry-after"]).timestamp()
+    assert dated.status_code == 429 and before + 4 <= when <= time.time() + 5
+    assert post("/retry-after-date/5").status_code == 200 and post("/retry-after-date/x").status_code == 400
     assert post("/json-of-size/12345").content == answer_of_size(12345)
     assert len(answer_of_size(12345)) == 12345
     assert post("/json-of-size/3").status_code == 400

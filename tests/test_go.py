@@ -99,6 +99,7 @@ GO_TESTS = [
     "TestTheLimitIsConfigurableAndInclusive",
     "TestAStringOf25MBParses",
     "TestAHugeRetryAfterIsCapped",
+    "TestARetryAfterDateIsWaitedFor",
     "TestAnHTMLErrorPageIsABadRequest",
     "TestAGzipBodyThatDoesNotDecodeIsAConnectionError",
     "TestAnAnswerNested500DeepParses",

@@ -165,6 +165,15 @@ def test_a_huge_retry_after_is_capped(fault_server: FaultServer) -> None:
     assert fault_server.hits("/retry-after-huge/retried") == 2
 
 
+def test_a_retry_after_date_is_waited_for(fault_server: FaultServer) -> None:
+    # 3 s ahead in whole seconds: the wait is over 2 s, where the first backoff is at most 0.5 s
+    began = time.monotonic()
+    response = validate(client_of(fault_server, "/retry-after-date/3", max_retries=1))
+    waited = time.monotonic() - began
+    assert isinstance(response.grader, og.StringCheckGrader)
+    assert fault_server.hits("/retry-after-date/3") == 2 and 1.9 <= waited < 10, waited
+
+
 def test_a_huge_retry_after_without_retries_is_a_rate_limit_error(fault_server: FaultServer) -> None:
     with pytest.raises(og.RateLimitError) as caught:
         validate(client_of(fault_server, "/retry-after-huge/once"))

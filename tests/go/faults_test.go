@@ -200,6 +200,22 @@ func TestAHugeRetryAfterIsCapped(t *testing.T) {
 	}
 }
 
+func TestARetryAfterDateIsWaitedFor(t *testing.T) {
+	// 3 s ahead in whole seconds: the wait is over 2 s, where the first backoff is at most 0.5 s
+	base := uniqueBase("/retry-after-date/3", t)
+	began := time.Now()
+	if _, err := validate(faultClient(t, base, option.WithMaxRetries(1))); err != nil {
+		t.Fatal(err)
+	}
+	waited := time.Since(began)
+	if hits := faultHits(t, base); hits != 2 {
+		t.Fatalf("the server saw %d attempts, want 2", hits)
+	}
+	if waited < 1900*time.Millisecond || waited >= 10*time.Second {
+		t.Fatalf("waited %v, want the 2-3 s the date asks for", waited)
+	}
+}
+
 func TestAnHTMLErrorPageIsABadRequest(t *testing.T) {
 	_, err := validate(faultClient(t, "/html-400"))
 	apiErr := asAPIError(t, err)

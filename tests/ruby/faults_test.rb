@@ -110,6 +110,19 @@ class FaultsTest < GradersTest
     assert_equal 2, Faults.hits(base)
   end
 
+  def test_a_retry_after_date_is_waited_for
+    # 3 s ahead in whole seconds: the wait is over 2 s, where the first backoff is at most 0.5 s
+    base = unique("/retry-after-date/3")
+    began = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+
+    assert_instance_of OpenAI::StringCheckGrader, validate(fault_client(base, max_retries: 1)).grader
+    waited = Process.clock_gettime(Process::CLOCK_MONOTONIC) - began
+
+    assert_equal 2, Faults.hits(base)
+    assert_operator waited, :>=, 1.9
+    assert_operator waited, :<, 10
+  end
+
   def test_a_huge_retry_after_without_retries_is_a_rate_limit_error
     error = assert_gem_error(OpenAI::Errors::RateLimitError, fault_client(unique("/retry-after-huge")))
 

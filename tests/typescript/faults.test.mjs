@@ -113,6 +113,17 @@ test("a huge Retry-After is capped", HANG_GUARD, async () => {
   assert.ok(Date.now() - started < 5000);
 });
 
+test("a Retry-After date is waited for", HANG_GUARD, async () => {
+  // 3 s ahead in whole seconds: the wait is over 2 s, where the first backoff is at most 0.5 s
+  const base = unique("/retry-after-date/3");
+  const started = Date.now();
+  const response = await validate(faultClient(base, { maxRetries: 1 }));
+  const waited = Date.now() - started;
+  assert.equal(response.grader.type, "string_check");
+  assert.equal(await hits(base), 2);
+  assert.ok(waited >= 1900 && waited < 10_000, `waited ${waited} ms`);
+});
+
 test("a huge Retry-After without retries is a rate limit error", HANG_GUARD, async () => {
   const error = await rejectsWith(graders.RateLimitError, faultClient(unique("/retry-after-huge")));
   assert.deepStrictEqual([error.status, error.code], [429, "rate_limit_exceeded"]);

@@ -16,6 +16,7 @@
 require "json"
 require "net/http"
 require "securerandom"
+require "time"
 require "uri"
 require "zlib"
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import datetime
+import email.utils
 import os
 import platform
 import queue
@@ -496,7 +498,8 @@ def _retryable(status: int) -> bool:
 
 
 def _retry_after(headers: httpx.Headers, default: float) -> float:
-    """The wait the API asks for (retry-after-ms, or retry-after in seconds), if it is sensible."""
+    """The wait the API asks for (retry-after-ms, or retry-after in seconds or as an HTTP date), if it
+    is sensible."""
     for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
         try:
             seconds = float(headers.get(name, "")) * scale
@@ -504,7 +507,14 @@ def _retry_after(headers: httpx.Headers, default: float) -> float:
             continue
         if 0 <= seconds <= MAX_RETRY_AFTER:
             return seconds
-    return default
+    try:
+        date = email.utils.parsedate_to_datetime(headers.get("retry-after", ""))
+    except (TypeError, ValueError):
+        return default
+    if date.tzinfo is None:  # "-0000": UTC, the HTTP date's zone
+        date = date.replace(tzinfo=datetime.timezone.utc)
+    seconds = (date - datetime.datetime.now(datetime.timezone.utc)).total_seconds()
+    return seconds if 0 <= seconds <= MAX_RETRY_AFTER else default
 
 
 def _backoff(attempt: int) -> float:

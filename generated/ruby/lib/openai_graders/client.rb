@@ -254,10 +254,19 @@ module OpenAIGraders
 
     # The wait the answer asks for (retry-after-ms, or retry-after in seconds), when from 0 to
     # MAX_RETRY_AFTER.
+    # The wait the API asks for (retry-after-ms, or retry-after in seconds or as an HTTP date), the first
+    # of them that is sensible.
     def retry_after(answer)
       milliseconds = Float(answer["retry-after-ms"], exception: false)
-      seconds = milliseconds ? milliseconds / 1000 : Float(answer["retry-after"], exception: false)
-      seconds if seconds && seconds >= 0 && seconds <= MAX_RETRY_AFTER
+      after = answer["retry-after"]
+      [milliseconds && (milliseconds / 1000), Float(after, exception: false), after && seconds_until(after)]
+        .find { |seconds| seconds && seconds >= 0 && seconds <= MAX_RETRY_AFTER }
+    end
+
+    def seconds_until(date)
+      Time.httpdate(date.strip) - Time.now
+    rescue ArgumentError
+      nil
     end
   end
 end

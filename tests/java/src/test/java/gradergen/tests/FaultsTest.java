@@ -150,6 +150,17 @@ class FaultsTest {
     }
 
     @Test
+    void aRetryAfterDateIsWaitedFor() {
+        // 3 s ahead in whole seconds: the wait is over 2 s, where the first backoff is at most 0.5 s
+        String base = unique("/retry-after-date/3");
+        long began = System.nanoTime();
+        assertTrue(validate(client(base).maxRetries(1)).grader().orElseThrow().isStringCheck());
+        Duration waited = Duration.ofNanos(System.nanoTime() - began);
+        assertEquals(2, FaultApi.hits(base));
+        assertTrue(waited.toMillis() >= 1900 && waited.toSeconds() < 10, waited::toString);
+    }
+
+    @Test
     void aHugeRetryAfterWithoutRetriesIsARateLimitError() {
         RateLimitException e = assertFails(RateLimitException.class, client(unique("/retry-after-huge")));
         assertEquals(429, e.statusCode());

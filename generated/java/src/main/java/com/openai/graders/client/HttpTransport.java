@@ -20,6 +20,9 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -278,20 +281,40 @@ final class HttpTransport {
         return Duration.ofMillis(millis - (long) (millis * BACKOFF_JITTER * ThreadLocalRandom.current().nextDouble()));
     }
 
-    /** The wait the API asks for ({@code retry-after-ms} or {@code retry-after} in seconds), if sensible. */
+    /**
+     * The wait the API asks for ({@code retry-after-ms}, or {@code retry-after} in seconds or as an HTTP
+     * date), the first of them that is sensible.
+     */
     private static Optional<Duration> retryAfter(HttpHeaders headers) {
         Optional<Duration> wait = headers.firstValue("retry-after-ms").flatMap(value -> parse(value, 1));
-        if (wait.isEmpty()) {
-            wait = headers.firstValue("retry-after").flatMap(value -> parse(value, 1000));
+        Optional<String> after = headers.firstValue("retry-after");
+        if (wait.filter(HttpTransport::sensible).isEmpty()) {
+            wait = after.flatMap(value -> parse(value, 1000));
         }
-        return wait.filter(d -> !d.isNegative() && d.compareTo(MAX_RETRY_AFTER) <= 0);
+        if (wait.filter(HttpTransport::sensible).isEmpty()) {
+            wait = after.flatMap(HttpTransport::untilDate);
+        }
+        return wait.filter(HttpTransport::sensible);
+    }
+
+    private static boolean sensible(Duration wait) {
+        return !wait.isNegative() && wait.compareTo(MAX_RETRY_AFTER) <= 0;
     }
 
     private static Optional<Duration> parse(String value, long millisPerUnit) {
         try {
             return Optional.of(Duration.ofMillis((long) (Double.parseDouble(value.strip()) * millisPerUnit)));
         } catch (NumberFormatException e) {
-            return Optional.empty(); // an HTTP date: fall back to the backoff
+            return Optional.empty(); // not a number: an HTTP date, perhaps
+        }
+    }
+
+    private static Optional<Duration> untilDate(String value) {
+        try {
+            ZonedDateTime at = ZonedDateTime.parse(value.strip(), DateTimeFormatter.RFC_1123_DATE_TIME);
+            return Optional.of(Duration.between(ZonedDateTime.now(at.getZone()), at));
+        } catch (DateTimeParseException e) {
+            return Optional.empty();
         }
     }
 
