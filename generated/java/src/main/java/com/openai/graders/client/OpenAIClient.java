@@ -101,19 +101,13 @@ public final class OpenAIClient {
          * {@link #DEFAULT_TIMEOUT}.
          */
         public Builder timeout(Duration timeout) {
-            if (timeout.isNegative() || timeout.isZero()) {
-                throw new IllegalArgumentException("timeout must be positive, not " + timeout);
-            }
-            this.timeout = timeout;
+            this.timeout = RequestOptions.checkedTimeout(timeout);
             return this;
         }
 
         /** How often to retry a failed request (0 for never); by default {@link #DEFAULT_MAX_RETRIES}. */
         public Builder maxRetries(int maxRetries) {
-            if (maxRetries < 0) {
-                throw new IllegalArgumentException("maxRetries must be 0 or more, not " + maxRetries);
-            }
-            this.maxRetries = maxRetries;
+            this.maxRetries = RequestOptions.checkedMaxRetries(maxRetries);
             return this;
         }
 

@@ -42,6 +42,22 @@ public final class RequestOptions {
         this.bodyProperties = Collections.unmodifiableMap(new LinkedHashMap<>(builder.bodyProperties));
     }
 
+    /** {@code timeout}, if it is positive: a client's or a call's. */
+    static Duration checkedTimeout(Duration timeout) {
+        if (timeout.isNegative() || timeout.isZero()) {
+            throw new IllegalArgumentException("timeout must be positive, not " + timeout);
+        }
+        return timeout;
+    }
+
+    /** {@code maxRetries}, if it is 0 or more: a client's or a call's. */
+    static int checkedMaxRetries(int maxRetries) {
+        if (maxRetries < 0) {
+            throw new IllegalArgumentException("maxRetries must be 0 or more, not " + maxRetries);
+        }
+        return maxRetries;
+    }
+
     /** Options that change nothing. */
     public static RequestOptions none() {
         return NONE;
@@ -89,19 +105,13 @@ public final class RequestOptions {
 
         /** How long each attempt may take, from connecting to the last byte of the answer. */
         public Builder timeout(Duration timeout) {
-            if (timeout.isNegative() || timeout.isZero()) {
-                throw new IllegalArgumentException("timeout must be positive, not " + timeout);
-            }
-            this.timeout = timeout;
+            this.timeout = checkedTimeout(timeout);
             return this;
         }
 
         /** How often to retry the call (0 for never). */
         public Builder maxRetries(int maxRetries) {
-            if (maxRetries < 0) {
-                throw new IllegalArgumentException("maxRetries must be 0 or more, not " + maxRetries);
-            }
-            this.maxRetries = maxRetries;
+            this.maxRetries = checkedMaxRetries(maxRetries);
             return this;
         }
 
