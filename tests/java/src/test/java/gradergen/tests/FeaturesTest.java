@@ -72,6 +72,24 @@ class FeaturesTest {
     }
 
     @Test
+    void theClientAndACallRefuseATimeoutOrRetriesTheyCannotUse() {
+        List<Runnable> refused = List.of(
+            () -> OpenAIClient.builder().timeout(Duration.ZERO),
+            () -> RequestOptions.builder().timeout(Duration.ofSeconds(-1)),
+            () -> OpenAIClient.builder().maxRetries(-1),
+            () -> RequestOptions.builder().maxRetries(-2));
+        List<String> messages = new ArrayList<>();
+        for (Runnable setting : refused) {
+            messages.add(assertThrows(IllegalArgumentException.class, setting::run).getMessage());
+        }
+        assertEquals(List.of(
+            "timeout must be positive, not PT0S",
+            "timeout must be positive, not PT-1S",
+            "maxRetries must be 0 or more, not -1",
+            "maxRetries must be 0 or more, not -2"), messages);
+    }
+
+    @Test
     void userAgentNamesTheArtifactVersionAndJava() {
         client().fineTuning().alpha().graders().run(params());
         assertEquals(List.of("openai-graders-java/1.0.0 java/" + System.getProperty("java.version")), sent("user-agent"));
