@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "spec" / "graders.openapi.yaml"
@@ -41,6 +42,28 @@ def fixture_index() -> list[dict[str, str]]:
 
 def load_fixture(rel: str) -> Any:
     return json.loads((FIXTURES / rel).read_text())
+
+
+def round_trip_entries() -> list[dict[str, str]]:
+    """Every documented example, and every documented error body (kind "error"): what each language's
+    round-trip test reads and writes back."""
+    errors = json.loads((FIXTURES / "errors" / "index.json").read_text())
+    return fixture_index() + [{"file": e["file"], "kind": "error"} for e in errors]
+
+
+def must(result: subprocess.CompletedProcess[str], what: str) -> str:
+    """The command's output, or the test failed with the end of both its streams."""
+    if result.returncode != 0:
+        output = f"{result.stdout[-8000:]}\n{result.stderr[-8000:]}"
+        pytest.fail(f"{what} failed ({result.returncode})\n{output}", pytrace=False)
+    return result.stdout
+
+
+def write_spec(tmp_path: Path, doc: dict[str, Any]) -> Path:
+    """`doc` as a spec file in `tmp_path`."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(yaml.safe_dump(doc, allow_unicode=True))
+    return spec
 
 
 def fixtures_of(kind: str) -> list[dict[str, str]]:

@@ -38,7 +38,10 @@ from harness import (
     gradergen,
     json_equal,
     load_fixture,
+    must,
     require_tool,
+    round_trip_entries,
+    write_spec,
 )
 from mock_server import MockServer
 
@@ -126,13 +129,6 @@ def go_env(**extra: str) -> dict[str, str]:
 
 def go_run(cmd: list[str], cwd: Path | None = None, **extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cmd, cwd=cwd, env=go_env(**extra), capture_output=True, text=True, timeout=600)
-
-
-def must(result: subprocess.CompletedProcess[str], what: str) -> str:
-    if result.returncode != 0:
-        output = f"{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
-        pytest.fail(f"{what} failed ({result.returncode})\n{output}", pytrace=False)
-    return result.stdout
 
 
 def consumer_module(root: Path, name: str, generated: Path) -> Path:
@@ -328,12 +324,7 @@ def test_go(name: str, go_suite: Path, mock_server: MockServer, fault_server: Fa
     assert f"--- PASS: {name} " in result.stdout
 
 
-def _round_trip_entries() -> list[dict[str, str]]:
-    errors = json.loads((FIXTURES / "errors" / "index.json").read_text())
-    return fixture_index() + [{"file": e["file"], "kind": "error"} for e in errors]
-
-
-@pytest.mark.parametrize("entry", _round_trip_entries(), ids=lambda e: e["file"])
+@pytest.mark.parametrize("entry", round_trip_entries(), ids=lambda e: e["file"])
 def test_fixture_round_trip(entry: dict[str, str], go_suite: Path, tmp_path: Path) -> None:
     """Each documented example parses into its Go type and is written back as the same JSON."""
     out = tmp_path / "written.json"
@@ -347,12 +338,6 @@ def test_fixture_round_trip(entry: dict[str, str], go_suite: Path, tmp_path: Pat
 # --------------------------------------------------------------------------- specs the Go side must survive
 SPEC_DOC = yaml.safe_load(SPEC.read_text())
 HOSTILE = 'Ends */ a comment, has \\ and "quotes", `ticks`, {{ jinja }}\r\nand\u2028lines\x7f, %s.'
-
-
-def write_spec(tmp_path: Path, doc: dict[str, Any]) -> Path:
-    spec = tmp_path / "spec.yaml"
-    spec.write_text(yaml.safe_dump(doc, allow_unicode=True))
-    return spec
 
 
 def test_hostile_descriptions_and_values_compile(go: str, tmp_path: Path) -> None:

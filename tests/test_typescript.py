@@ -35,7 +35,19 @@ from gradergen.options import Options
 import forward_cases
 from conftest import SERVER_API_KEY
 from fault_server import FaultServer
-from harness import BIN, FIXTURES, GENERATED, ROOT, SPEC, fixture_index, gradergen, json_equal, load_fixture
+from harness import (
+    BIN,
+    FIXTURES,
+    GENERATED,
+    ROOT,
+    SPEC,
+    gradergen,
+    json_equal,
+    load_fixture,
+    must,
+    round_trip_entries,
+    write_spec,
+)
 from mock_server import MockServer
 
 TS_DIR = ROOT / "tests" / "typescript"
@@ -63,13 +75,6 @@ def node_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
     env.update(extra)
     return env
-
-
-def must(result: subprocess.CompletedProcess[str], what: str) -> str:
-    if result.returncode != 0:
-        output = f"{result.stdout[-8000:]}\n{result.stderr[-8000:]}"
-        pytest.fail(f"{what} failed ({result.returncode})\n{output}", pytrace=False)
-    return result.stdout
 
 
 def execute(
@@ -347,12 +352,7 @@ def test_node_suite(name: str, suite: Path, mock_server: MockServer, fault_serve
     assert re.search(r"^# skipped 0$", output, re.M) and re.search(r"^# todo 0$", output, re.M), output
 
 
-def _round_trip_entries() -> list[dict[str, str]]:
-    errors = json.loads((FIXTURES / "errors" / "index.json").read_text())
-    return fixture_index() + [{"file": e["file"], "kind": "error"} for e in errors]
-
-
-@pytest.mark.parametrize("entry", _round_trip_entries(), ids=lambda e: e["file"])
+@pytest.mark.parametrize("entry", round_trip_entries(), ids=lambda e: e["file"])
 def test_fixture_round_trip(entry: dict[str, str], suite: Path, tmp_path: Path) -> None:
     """Each documented example reads as its type (known members only) and is written back as the same JSON."""
     out = tmp_path / "written.json"
@@ -391,12 +391,6 @@ def test_the_types_accept_and_reject_what_they_should(tooling: ModuleType, suite
 # --------------------------------------------------------------------------- specs it must survive
 SPEC_DOC = yaml.safe_load(SPEC.read_text())
 HOSTILE = 'Ends */ a comment, has \\ and "quotes", `ticks`, ${x}, {{ jinja }}\r\n@param x\u2028lines\x7f, %s.'
-
-
-def write_spec(tmp_path: Path, doc: dict[str, Any]) -> Path:
-    spec = tmp_path / "spec.yaml"
-    spec.write_text(yaml.safe_dump(doc, allow_unicode=True))
-    return spec
 
 
 def test_hostile_descriptions_and_values_compile(tooling: ModuleType, tmp_path: Path) -> None:
