@@ -193,8 +193,13 @@ async def _within(
             ended_by.append(reason)
             task.cancel()
 
+    def gone(watch: asyncio.Task[None]) -> None:
+        if not watch.cancelled():
+            watch.exception()  # retrieved, so that a receive that failed is not reported as unhandled
+        end(_GONE)
+
     watch = loop.create_task(disconnected())
-    watch.add_done_callback(lambda _: end(_GONE))
+    watch.add_done_callback(gone)
     timer = loop.call_later(deadline, end, _LATE)
     try:
         return await task
