@@ -231,10 +231,14 @@ def test_samples_past_the_deadline_are_flagged_and_their_sandbox_freed(
 def test_a_sandbox_is_started_once_for_many_batches(python_image: None) -> None:
     rewarder = Rewarder(SCORE, CONFIG)
     assert rewarder.grade_sync(["s"] * 4, [{"score": 1}] * 4).rewards == [1.0] * 4
-    before = worker_pids(CONFIG)
+    pool, before = services_for(CONFIG).sandbox(), worker_pids(CONFIG)
     for _ in range(5):
         assert rewarder.grade_sync(["s"] * 4, [{"score": 0.5}] * 4).rewards == [0.5] * 4
-    assert before and worker_pids(CONFIG) == before
+    after = worker_pids(CONFIG)
+    # the same pool and its warm workers: none replaced; a second may have joined (workers = 2) when
+    # the first was busy as a batch arrived, which is timing, not a restart
+    assert services_for(CONFIG).sandbox() is pool
+    assert before and set(before) <= set(after) and len(after) <= 2, (before, after)
 
 
 def test_synchronous_calls_from_many_threads_each_get_their_own_rewards(python_image: None) -> None:
