@@ -287,21 +287,13 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             body = answer_of_size(int(argument))
         except ValueError as exc:
-            return self._answer(400, json.dumps({"error": {"message": str(exc)}}).encode())
+            return self._refused(str(exc))
         self._answer(200, body)
 
     def retry_after_huge(self, argument: str, hit: int) -> None:
         if hit > 1:
             return self._answer(200, json.dumps(VALIDATE_ANSWER).encode())
-        envelope = {
-            "error": {
-                "code": "rate_limit_exceeded",
-                "message": "Rate limit reached; come back in a day.",
-                "param": None,
-                "type": "requests",
-            }
-        }
-        self._answer(429, json.dumps(envelope).encode(), **{"Retry-After": "99999"})
+        self._rate_limited("Rate limit reached; come back in a day.", "99999")
 
     def retry_after_date(self, argument: str, hit: int) -> None:
         if hit > 1:
@@ -309,18 +301,19 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             ahead = float(argument or RETRY_AFTER_DATE_DEFAULT)
         except ValueError:
-            message = f"retry-after-date takes seconds, not {argument!r}"
-            return self._answer(400, json.dumps({"error": {"message": message}}).encode())
+            return self._refused(f"retry-after-date takes seconds, not {argument!r}")
+        self._rate_limited("Slow down.", email.utils.formatdate(time.time() + ahead, usegmt=True))
+
+    def _rate_limited(self, message: str, retry_after: str) -> None:
+        """A 429 with the API's error envelope and the Retry-After header given."""
         envelope = {
-            "error": {
-                "code": "rate_limit_exceeded",
-                "message": "Slow down.",
-                "param": None,
-                "type": "requests",
-            }
+            "error": {"code": "rate_limit_exceeded", "message": message, "param": None, "type": "requests"}
         }
-        date = email.utils.formatdate(time.time() + ahead, usegmt=True)
-        self._answer(429, json.dumps(envelope).encode(), **{"Retry-After": date})
+        self._answer(429, json.dumps(envelope).encode(), **{"Retry-After": retry_after})
+
+    def _refused(self, message: str) -> None:
+        """A scenario's argument it cannot use: a 400 saying why."""
+        self._answer(400, json.dumps({"error": {"message": message}}).encode())
 
     def html_400(self, argument: str, hit: int) -> None:
         self._answer(400, HTML_PAGE.encode(), content_type="text/html; charset=utf-8")
@@ -332,8 +325,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             depth = int(argument or DEEP_JSON_DEFAULT)
         except ValueError:
-            message = f"deep-json takes a depth, not {argument!r}"
-            return self._answer(400, json.dumps({"error": {"message": message}}).encode())
+            return self._refused(f"deep-json takes a depth, not {argument!r}")
         self._answer(200, deep_answer(depth))
 
 
