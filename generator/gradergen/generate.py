@@ -86,4 +86,4 @@ def _generate(
         assert worker is not None
         outputs[lang].update(format_files(prepared[lang], worker.result()))
         ready(lang, outputs[lang])
-    return {lang: outputs[lang] for lang in langs}
+    return outputs

@@ -49,9 +49,7 @@ def plan_tree(root: Path, files: Files) -> TreeChanges:
             changes.contents[rel] = data
         changes.removed.extend(rel for rel in _stale(root, files) if (root / rel).is_file())
     except OSError as exc:  # an unreadable file, or a file where a directory goes
-        raise GradergenError(
-            f"cannot read the output in {root}: {exc.strerror or exc} ({exc.filename})"
-        ) from None
+        raise _unusable("read", root, exc) from None
     return changes
 
 
@@ -89,7 +87,7 @@ class StagedTree:
         except BaseException as exc:  # a full disk, or a signal: nothing is left behind
             self.discard()
             if isinstance(exc, OSError):
-                raise _unwritable(root, exc) from None
+                raise _unusable("write", root, exc) from None
             raise
 
     def commit(self) -> list[str]:
@@ -112,7 +110,7 @@ class StagedTree:
             if FILE_LIST in changes.contents:
                 _replace(root / FILE_LIST, changes.contents[FILE_LIST])
         except OSError as exc:  # a directory where a file goes, say
-            raise _unwritable(root, exc) from None
+            raise _unusable("write", root, exc) from None
         return list(self._files)
 
     def discard(self) -> None:
@@ -123,9 +121,9 @@ class StagedTree:
             _remove_empty_parents(self.root, made.parent)
 
 
-def _unwritable(root: Path, exc: OSError) -> GradergenError:
+def _unusable(verb: str, root: Path, exc: OSError) -> GradergenError:
     where = f" ({exc.filename})" if exc.filename else ""
-    return GradergenError(f"cannot write the output in {root}: {exc.strerror or exc}{where}")
+    return GradergenError(f"cannot {verb} the output in {root}: {exc.strerror or exc}{where}")
 
 
 def _missing_ancestor(path: Path) -> Path | None:
