@@ -252,8 +252,6 @@ module OpenAIGraders
     # INITIAL_BACKOFF, doubling up to MAX_BACKOFF, less up to BACKOFF_JITTER of it at random.
     def backoff(attempt) = [INITIAL_BACKOFF * (2**[attempt, 30].min), MAX_BACKOFF].min * (1 - (BACKOFF_JITTER * rand))
 
-    # The wait the answer asks for (retry-after-ms, or retry-after in seconds), when from 0 to
-    # MAX_RETRY_AFTER.
     # The wait the API asks for (retry-after-ms, or retry-after in seconds or as an HTTP date), the first
     # of them that is sensible.
     def retry_after(answer)

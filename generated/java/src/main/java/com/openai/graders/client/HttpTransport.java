@@ -286,15 +286,10 @@ final class HttpTransport {
      * date), the first of them that is sensible.
      */
     private static Optional<Duration> retryAfter(HttpHeaders headers) {
-        Optional<Duration> wait = headers.firstValue("retry-after-ms").flatMap(value -> parse(value, 1));
         Optional<String> after = headers.firstValue("retry-after");
-        if (wait.filter(HttpTransport::sensible).isEmpty()) {
-            wait = after.flatMap(value -> parse(value, 1000));
-        }
-        if (wait.filter(HttpTransport::sensible).isEmpty()) {
-            wait = after.flatMap(HttpTransport::untilDate);
-        }
-        return wait.filter(HttpTransport::sensible);
+        return headers.firstValue("retry-after-ms").flatMap(value -> parse(value, 1)).filter(HttpTransport::sensible)
+            .or(() -> after.flatMap(value -> parse(value, 1000)).filter(HttpTransport::sensible))
+            .or(() -> after.flatMap(HttpTransport::untilDate).filter(HttpTransport::sensible));
     }
 
     private static boolean sensible(Duration wait) {
