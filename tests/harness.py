@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -119,6 +120,28 @@ def run(
             pytrace=False,
         )
     return result.stdout
+
+
+def address_space_limit(megabytes: int) -> Any:
+    """A preexec_fn that lets the child map at most `megabytes` MiB: reading a whole input dies."""
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (megabytes << 20, megabytes << 20))
+
+    return limit
+
+
+def run_measuring_peak_memory(command: list[str], megabytes: int, tmp_path: Path) -> tuple[int, str, float]:
+    """Run `command` under an address-space limit; returns its exit code, its stderr and its own peak
+    resident memory in MiB (see tests/peak_memory.py for why it is started from a small process)."""
+    report = tmp_path / "peak-memory.json"
+    process = subprocess.run(
+        [sys.executable, str(ROOT / "tests" / "peak_memory.py"), str(megabytes), str(report), *command],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=900,
+    )  # fmt: skip
+    assert report.exists(), f"tests/peak_memory.py did not run the command: {process.stderr}"
+    measured = json.loads(report.read_text())
+    return measured["exit"], process.stderr, measured["peak_kib"] / 1024
 
 
 def gradergen(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

@@ -13,7 +13,6 @@ import io
 import json
 import os
 import random
-import resource
 import signal
 import struct
 import subprocess
@@ -34,7 +33,7 @@ from gradergen.grading.report import BAR_COLOUR, NEW_COLOUR
 from gradergen.grading.results import PlainLines, dumps, response_data
 
 from fake_openai import FakeOpenAI, score
-from harness import require_tool
+from harness import address_space_limit, require_tool, run_measuring_peak_memory
 
 ROOT = Path(__file__).resolve().parents[1]
 GRADERGEN = [sys.executable, "-m", "gradergen"]
@@ -467,13 +466,6 @@ def test_resume_refuses_another_grader_or_changed_data(
 
 
 # ----------------------------------------------------------------------------- memory
-def _limited(megabytes: int) -> Any:
-    def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (megabytes << 20, megabytes << 20))
-
-    return limit
-
-
 def _feed(fifo: Path, head: bytes, row: Any, count: int, separator: bytes, tail: bytes) -> threading.Thread:
     """Write `count` rows (row(i) -> bytes) into the named pipe from a thread: data that never exists
     on disk nor whole in any memory."""
@@ -519,16 +511,14 @@ def test_multi_gigabyte_input_is_graded_in_flat_memory(fmt: str, gigabytes: int,
         feeder = _feed(fifo, b"id,answer,pad,model_sample\r\n",
                        lambda i: f"{i},a{i % 2},{padding},a0".encode(), count, b"\r\n", b"\r\n")  # fmt: skip
     out = tmp_path / "out.jsonl"
-    process = subprocess.Popen(
+    code, stderr, peak_mib = run_measuring_peak_memory(
         [*GRADERGEN, "grade", "-q", "--grader", str(grader_file(tmp_path, EXACT)), "--data", str(fifo),
          "--format", fmt, "--id-field", "id", "--out", str(out)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_limited(1024),
+        1024, tmp_path,
     )  # fmt: skip
-    _, status, usage = os.wait4(process.pid, 0)
-    stderr = process.stderr.read().decode() if process.stderr else ""
     feeder.join(timeout=60)
-    assert os.waitstatus_to_exitcode(status) == 0, stderr
-    assert usage.ru_maxrss < 400 * 1024, f"peak resident memory {usage.ru_maxrss / 1024:.0f} MiB"
+    assert code == 0, stderr
+    assert peak_mib < 200, f"peak resident memory {peak_mib:.0f} MiB"
     with out.open("rb") as f:
         written = sum(1 for _ in f)
     assert written == count
@@ -547,7 +537,7 @@ def test_a_giant_line_is_a_row_with_an_error_and_the_rows_after_it_keep_their_pl
     process = subprocess.run(
         [*GRADERGEN, "grade", "-q", "--grader", str(grader_file(tmp_path, EXACT)), "--data", str(data),
          "--out", str(out)],
-        capture_output=True, text=True, preexec_fn=_limited(1024), timeout=300,
+        capture_output=True, text=True, preexec_fn=address_space_limit(1024), timeout=300,
     )  # fmt: skip
     assert process.returncode == 3, process.stderr
     written = results(out)

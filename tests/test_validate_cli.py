@@ -5,18 +5,16 @@ from __future__ import annotations
 import json
 import os
 import re
-import resource
 import shlex
 import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
 
-from harness import BIN, ROOT, gradergen
+from harness import BIN, ROOT, address_space_limit, gradergen
 
 CORPUS = ROOT / "tests" / "validate_corpus"
 INVALID: dict[str, dict[str, str]] = json.loads((CORPUS / "invalid.json").read_text())
@@ -392,20 +390,13 @@ def _sparse_jsonl(path: Path, hole: int) -> None:
         f.write(b'\n{"type": "python", "name": "n", "type": "python"}\n' + good + b"\n")
 
 
-def _limited(megabytes: int) -> Any:
-    def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (megabytes * 2**20, megabytes * 2**20))
-
-    return limit
-
-
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_a_giant_line_is_skipped_in_bounded_memory(tmp_path: Path, jobs: str) -> None:
     """A 1 GiB line is reported and skipped by a process that may not map more than 512 MiB: no
     line is held beyond the per-document limit (reading the file whole died with MemoryError)."""
     path = tmp_path / "giant.jsonl"
     _sparse_jsonl(path, 2**30)
-    result = run_cli("-j", jobs, str(path), preexec_fn=_limited(512))
+    result = run_cli("-j", jobs, str(path), preexec_fn=address_space_limit(512))
     assert_no_traceback(result)
     assert result.returncode == 2, result.stdout + result.stderr
     rows = [row.split(": ", 2) for row in result.stdout.splitlines()]
