@@ -25,6 +25,8 @@ LINE_BREAKS = re.compile(r"\r\n|[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 _INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 _ASCII_INVISIBLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 """The invisible characters of ASCII: its controls, but for the newline and the tab."""
+_ASCII_TO_REWRITE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
+"""What `visible` changes in ASCII text: its controls (line breaks and tabs among them), but the newline."""
 
 
 def escaper(func: _F) -> _F:
@@ -50,7 +52,10 @@ def normalize_breaks(text: str) -> str:
 def visible(text: str) -> str:
     """Text for a comment or doc: one kind of line break, tabs as spaces, invisible characters
     shown by their code point."""
-    text = normalize_breaks(str(text)).replace("\t", "    ")
+    text = str(text)
+    if text.isascii() and not _ASCII_TO_REWRITE.search(text):  # most text: printed as it is
+        return text
+    text = normalize_breaks(text).replace("\t", "    ")
     if text.isascii():
         if not _ASCII_INVISIBLE.search(text):
             return text

@@ -12,7 +12,7 @@ import functools
 import hashlib
 import inspect
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -210,6 +210,12 @@ class GuardedEnvironment(jinja2.Environment):
             if not getattr(func, "is_escaper", False):
                 raise TypeError(f"filter {name!r} is registered as an escaper but not marked as one")
             self.filters[name] = func
+
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        """A template's globals as one plain dict, not Jinja's ChainMap over the environment's: every
+        render, and every import `with context`, copies them, and a ChainMap is walked in Python.
+        Nothing changes the environment's globals once templates are loaded (Jinja asks the same)."""
+        return {**self.globals, **(d or {})}
 
     def add_filters(self, filters: dict[str, Callable[..., Any]]) -> None:
         """Filters that compute text: their results are marked when their inputs are."""

@@ -129,6 +129,9 @@ def prepare(lang: str, ir: IR, options: Options, names: Names | None = None) -> 
     context: dict[str, Any] = {"ir": ir, "options": options, "lang": table.lang}
     if manifest.printer is not None:
         context.update(function_beside(lang, manifest.printer, "context")(ir, table, names, options))
+    # the environment's globals, so that a template of macros is imported once, without the context
+    # (an import `with context` runs it again for every file), and its macros still see the helpers
+    env.globals.update(context)
     return Prepared(manifest, table, names, env, context)
 
 
@@ -169,7 +172,7 @@ def _render_entry(prepared: Prepared, ir: IR, entry: dict[str, Any], files: File
     selector = entry.get("each")
     items: Iterable[Any] = [None] if selector is None else _SELECTORS[selector](ir)
     for item in items:
-        local = {**prepared.context, "item": item}
+        local = {"item": item}
         if when is not None and not when(**local):
             continue
         path = output.render(local).strip()
@@ -188,7 +191,7 @@ def run_steps(prepared: Prepared, ir: IR, options: Options) -> Files:
     lang = prepared.manifest.lang
     files: Files = {}
     for step in prepared.manifest.steps:
-        path = compiled_string(prepared.env, step.output).render(prepared.context).strip()
+        path = compiled_string(prepared.env, step.output).render().strip()
         step_generate = function_beside(lang, step.module, "generate")
         files[path] = step_generate(ir, prepared.table, prepared.names, options)
     return files
