@@ -223,6 +223,14 @@ def summarise(runs: int, commands_run: Series, steps: Series) -> dict[str, Any]:
             figures[kind]["median_round_ratio_all_to_dmcg"] = statistics.median(
                 figures[kind]["round_ratios_all_to_dmcg"]
             )
+            # the steps of a round ran in one process, one after another: the share of each round too
+            figures[kind]["round_others_shares"] = [
+                sum(r[lang][kind] for lang in LANGS if lang != "python") / r["python"][kind]
+                for r in rounds_of(steps[n])
+            ]
+            figures[kind]["median_round_others_share"] = statistics.median(
+                figures[kind]["round_others_shares"]
+            )
         figures["samples"] = {"commands": commands_run[n], "steps": steps[n]}
         sizes[str(n)] = figures
     return {
@@ -234,6 +242,11 @@ def summarise(runs: int, commands_run: Series, steps: Series) -> dict[str, Any]:
         "at": str(max(commands_run)),
         "wall_seconds_per_100_more_schemas": marginal(sizes),
     }
+
+
+def rounds_of(series: dict[str, list[Sample]]) -> list[dict[str, Sample]]:
+    """{step: [round 1, round 2, ...]} as [{step: round 1}, {step: round 2}, ...]."""
+    return [dict(zip(series, samples, strict=True)) for samples in zip(*series.values(), strict=True)]
 
 
 def marginal(sizes: dict[str, Any]) -> dict[str, dict[str, float]]:
@@ -252,13 +265,17 @@ def print_table(result: dict[str, Any]) -> None:
     names = [*LANGS, DMCG_GENERATE]
     print(f"\nmedians over {result['runs']} alternating rounds")
     print("\neach step in one process, wall seconds (CPU seconds for the share):")
-    print(f"{'extra schemas':>14} " + " ".join(f"{name[:10]:>10}" for name in names) + "  others/python")
+    print(
+        f"{'extra schemas':>14} " + " ".join(f"{name[:10]:>10}" for name in names)
+        + "  others/python  median of the rounds' shares"
+    )  # fmt: skip
     for n, figures in result["sizes"].items():
         step = figures["wall"]["median_step_seconds"]
         share = figures["wall"]["others_share_of_python_step"]
         cpu_share = figures["cpu"]["others_share_of_python_step"]
+        by_round = figures["wall"]["median_round_others_share"]
         row = " ".join(f"{step[name]:10.2f}" for name in names)
-        print(f"{n:>14} {row}  {share:6.0%} ({cpu_share:.0%})")
+        print(f"{n:>14} {row}  {share:6.0%} ({cpu_share:.0%})  {by_round:.1%}")
     print("\ncommands, wall seconds (CPU seconds for the ratio):")
     columns = [ALL, DMCG_ALONE, *(f"--lang {lang}" for lang in LANGS)]
     heads = " ".join(f"{c.removeprefix('--lang ')[:10]:>10}" for c in columns)
@@ -271,7 +288,8 @@ def print_table(result: dict[str, Any]) -> None:
         print(f"{n:>14} {row}  {ratio:.2f}x ({cpu_ratio:.2f}x)  {by_round:.2f}x")
     at = result["sizes"][result["at"]]
     print(
-        f"\nat {result['at']} schemas: others/python {at['wall']['others_share_of_python_step']:.0%} "
+        f"\nat {result['at']} schemas: others/python {at['wall']['others_share_of_python_step']:.0%}, "
+        f"by round {at['wall']['median_round_others_share']:.1%} "
         f"(goal < {GOAL_OTHERS_SHARE:.0%}), --lang all / datamodel-code-generator alone "
         f"{at['wall']['ratio_all_to_dmcg']:.2f}x, "
         f"by round {at['wall']['median_round_ratio_all_to_dmcg']:.2f}x "

@@ -9,7 +9,11 @@ Scenarios, each a POST with a Lua script (bench/server_wrk.lua) that cycles thro
   - run_python: `/run` of the python graders benchmark's grader (a regex and rapidfuzz) over its
     samples, through the server's warm sandbox pool; and beside it, the peer: the engine called in
     process (`compile_grader(...).arun`, 64 tasks at once, the same pool settings, the same samples),
-    reported as requests/s and p99 in the same round.
+    reported as requests/s and p99 in the same round;
+  - http_floor: the run_python bodies sent to bench/asgi_floor.py, an app that answers each with a
+    constant under the same uvicorn settings: HTTP alone. From it, the ceiling of run_python against
+    the peer: a server whose requests cost the floor's HTTP plus the engine's own call, nothing else,
+    would reach floor / (floor + peer) in requests/s, each figure a rate.
 
 Before the load, every scenario's bodies are checked: each answer 200, string_check rewards as the
 samples say, python rewards equal to the in-process engine's. wrk's own errors (connect, read, write,
@@ -53,6 +57,7 @@ from bench_python_graders import samples as python_samples  # noqa: E402
 CONNECTIONS = 64
 VALIDATE = "/v1/fine_tuning/alpha/graders/validate"
 RUN = "/v1/fine_tuning/alpha/graders/run"
+FLOOR = "http_floor"
 GOALS = {
     "validate": {"requests_per_second": 2000, "p99_ms": 20},
     "run_string_check": {"requests_per_second": 1500, "p99_ms": 20},
@@ -207,11 +212,16 @@ def post(port: int, path: str, body: dict[str, Any]) -> tuple[int, Any]:
 class Server:
     """`gradergen serve` on a free loopback port, as a user starts it."""
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, floor: bool = False) -> None:
         self.port = free_port()
         self.workers = workers
-        command = [str(BIN / "gradergen"), "serve", "--host", "127.0.0.1", "--port", str(self.port)]
-        command += ["--workers", str(workers)]
+        if floor:  # bench/asgi_floor.py, as `gradergen serve` runs its app
+            command = [sys.executable, "-m", "uvicorn", "asgi_floor:app", "--app-dir", str(LUA.parent)]
+            command += ["--loop", "uvloop", "--http", "httptools", "--no-access-log"]
+            command += ["--log-level", "warning"]
+        else:
+            command = [str(BIN / "gradergen"), "serve"]
+        command += ["--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers)]
         self.command = command
         self.log = tempfile.TemporaryFile(mode="w+")
         self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT)
@@ -402,7 +412,8 @@ def main() -> None:
     plan = scenarios()
     load_before = os.getloadavg()
     server = Server(args.workers)
-    rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in [*plan, "in_process_python"]}
+    floor = Server(args.workers, floor=True)
+    rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in [*plan, "in_process_python", FLOOR]}
     try:
         check_answers(server.port, plan, sample=100)
         with tempfile.TemporaryDirectory() as scratch:
@@ -413,10 +424,12 @@ def main() -> None:
             python_data.write_text(json.dumps(plan["run_python"][1]), encoding="utf-8")
             for module in modules.values():  # warm up: every worker process's caches and pool
                 wrk(server, module, 3, args.wrk_threads)
+            wrk(floor, modules["run_python"], 3, args.wrk_threads)
             for number in range(args.rounds):
                 for name, module in modules.items():
                     rounds[name].append(wrk(server, module, args.seconds, args.wrk_threads))
                 rounds["in_process_python"].append(in_process(python_data, args.seconds))
+                rounds[FLOOR].append(wrk(floor, modules["run_python"], args.seconds, args.wrk_threads))
                 line = ", ".join(
                     f"{n} {r[-1]['requests_per_second']:,.0f}/s p99 {r[-1]['p99_ms']:.1f} ms"
                     for n, r in rounds.items()
@@ -424,6 +437,7 @@ def main() -> None:
                 print(f"round {number + 1}: {line}", flush=True)
     finally:
         server.stop()
+        floor.stop()
 
     def median(name: str, key: str) -> float:
         return statistics.median(r[key] for r in rounds[name])
@@ -438,6 +452,10 @@ def main() -> None:
     cpu_ratios = [
         p["cpu_ms_per_request"] / s["cpu_ms_per_request"]
         for s, p in zip(rounds["run_python"], rounds["in_process_python"], strict=True)
+    ]
+    ceilings = [
+        f["requests_per_second"] / (f["requests_per_second"] + p["requests_per_second"])
+        for f, p in zip(rounds[FLOOR], rounds["in_process_python"], strict=True)
     ]
     results = {
         "rounds": args.rounds,
@@ -455,6 +473,8 @@ def main() -> None:
         "run_python_vs_in_process_by_round": ratios,
         "run_python_vs_in_process_per_cpu": statistics.median(cpu_ratios),
         "run_python_vs_in_process_per_cpu_by_round": cpu_ratios,
+        "run_python_ceiling_vs_in_process": statistics.median(ceilings),
+        "run_python_ceiling_vs_in_process_by_round": ceilings,
         "runs": rounds,
     }
     print(f"\n{'':22} {'requests/s':>11} {'p50':>8} {'p90':>8} {'p99':>8} {'CPU/request':>12}")
@@ -478,6 +498,11 @@ def main() -> None:
         "run_python vs the engine in process, per CPU second: "
         f"{results['run_python_vs_in_process_per_cpu']:.2f}x"
         f"; by round {', '.join(f'{r:.2f}' for r in cpu_ratios)}"
+    )
+    print(
+        "run_python's ceiling (HTTP as the floor's, grading as the engine's in process): "
+        f"{results['run_python_ceiling_vs_in_process']:.2f}x"
+        f"; by round {', '.join(f'{r:.2f}' for r in ceilings)}"
     )
     print(f"load average before/after: {load_before[0]:.2f} / {results['load_average_after'][0]:.2f}")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
