@@ -25,7 +25,7 @@ from test_typescript import execute, link_tools, load_tooling, must, tsc
 
 from gradergen.emit.guard import GuardedEnvironment
 from gradergen.languages import languages
-from gradergen.literals import escaper, is_invisible
+from gradergen.literals import escaper, is_invisible, visible
 from gradergen.spectext import SpecText
 
 from harness import BIN, SPEC, gradergen, require_tool, run
@@ -48,6 +48,22 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
 
 def _no_marker(hostile: dict[str, Any]) -> None:
     assert not hostile["marker"].exists(), f"a payload ran: {hostile['marker'].read_text(errors='replace')!r}"
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("Plain text, as it is.", "Plain text, as it is."),
+        ("a\tb", "a    b"),
+        ("one\r\ntwo\rthree\x0bfour\u2028five", "one\ntwo\nthree\nfour\nfive"),
+        ("bell\x07 and nul\x00", "bell<U+0007> and nul<U+0000>"),
+        ("left \u202e right, zero\u200bwidth", "left <U+202E> right, zero<U+200B>width"),
+        ("émoji 🎯 and עברית stay", "émoji 🎯 and עברית stay"),
+    ],
+)
+def test_comment_text_has_one_kind_of_break_and_no_invisible_character(text: str, shown: str) -> None:
+    assert visible(text) == shown
+    assert type(visible(SpecText(text))) is str
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
