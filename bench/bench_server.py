@@ -210,7 +210,8 @@ def post(port: int, path: str, body: dict[str, Any]) -> tuple[int, Any]:
 
 
 class Server:
-    """`gradergen serve` on a free loopback port, as a user starts it."""
+    """`gradergen serve` on a free loopback port, as a user starts it; with `floor`, the bare app of
+    bench/asgi_floor.py under the same uvicorn settings instead."""
 
     def __init__(self, workers: int, floor: bool = False) -> None:
         self.port = free_port()

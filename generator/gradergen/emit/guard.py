@@ -213,7 +213,7 @@ class GuardedEnvironment(jinja2.Environment):
 
     def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
         """A template's globals as one plain dict, not Jinja's ChainMap over the environment's: every
-        render, and every import `with context`, copies them, and a ChainMap is walked in Python.
+        render copies them (and lists their keys), and a ChainMap is walked in Python to do it.
         Nothing changes the environment's globals once templates are loaded (Jinja asks the same)."""
         return {**self.globals, **(d or {})}
 
