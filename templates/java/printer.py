@@ -35,6 +35,7 @@ from gradergen.naming.java import (
     JAVA_LANG,
     JDK_AND_JACKSON,
     KEYWORDS,
+    NESTED_CLASS_NAMES,
     RUNTIME_CLASSES,
     JavaNaming,
     java_string,
@@ -115,19 +116,21 @@ def fit(line: str, width: int = LINE_WIDTH) -> str:
     return line[:cut].rstrip() + "\n" + fit(rest, width)
 
 
-def class_names(body: str) -> tuple[set[str], set[str]]:
+def class_names(body: str, declared: frozenset[str] | None = None) -> tuple[set[str], set[str]]:
     """The class names Java source uses (outside comments and literals, and in Javadoc references),
-    and those it declares."""
+    and those it declares: `declared` when the caller knows them, else as the source says."""
     code = _CODE_TOKENS.sub(" ", body)
     if code.isascii():  # words are what is left once every other character is a space
         used = {word for word in set(code.translate(_WORDS_ONLY).split()) if "A" <= word[0] <= "Z"}
     else:
         used = set(_IDENTIFIER.findall(code))
     used.update(_DOC_REFERENCE.findall(body))
-    declared = {
+    if declared is not None:
+        return used, set(declared)
+    found = {
         m[1] for search in _DECLARED for m in search.finditer(code) if not _is_word_end(code, m.start())
     }
-    return used, declared
+    return used, found
 
 
 def _is_word_end(text: str, i: int) -> bool:
@@ -406,9 +409,22 @@ class JavaContext:
         return f"@{name}({{\n" + ",\n".join(pad + lit for lit in literals) + "\n" + " " * indent + "})"
 
     # ------------------------------------------------------------------ files
-    def java_unit(self, body: str, package: str) -> str:
-        """A compilation unit: the generated-code header, the package, and the imports `body` needs."""
-        used, declared = class_names(body)
+    def declared_in(self, t: NamedType) -> frozenset[str]:
+        """The classes the file of `t` declares: `t`, the IR types nested in it, at any depth, and the
+        classes the templates nest in models (which no spec type may be named, so none is imported)."""
+        found = set(NESTED_CLASS_NAMES)
+        stack = [t]
+        while stack:
+            current = stack.pop()
+            found.add(self.names(current))
+            stack.extend(self.nested(current))
+        return frozenset(found)
+
+    def java_unit(self, body: str, package: str, declares: NamedType | None = None) -> str:
+        """A compilation unit: the generated-code header, the package, and the imports `body` needs.
+        A model's file says which type it `declares`, so that its nested classes are known from the IR
+        rather than looked for in its text."""
+        used, declared = class_names(body, self.declared_in(declares) if declares is not None else None)
         importable = self._importable()
         # class_names counts Javadoc references as used; one no import covers would fail only javadoc
         # (javac never reads them), far later: only templates write these, spec text escapes `@`
