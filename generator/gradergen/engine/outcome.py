@@ -7,6 +7,7 @@ sub-graders' rewards and merges their flags and token usage.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -132,6 +133,46 @@ class Outcome:
         return models.GraderRunResponse.model_validate(data)
 
 
+_PLAIN = frozenset({float, int, str})
+
+
+def _plain(value: Any) -> bool:
+    """A score JSON writes as it is: a finite float, an int or a string."""
+    kind = type(value)
+    return kind in _PLAIN and (kind is not float or math.isfinite(value))
+
+
+def response_json(outcome: Outcome, name: str, kind: str, execution_time: float) -> dict[str, Any]:
+    """`as_json(outcome.response(name, kind, execution_time))`, built straight from the outcome: what
+    the server answers for each request, without a response object made and dumped again (a test
+    holds the two equal). Scores or sub-rewards of other kinds, or a reward, score or sub-reward that
+    is not finite, take the response object's way, which decides how they are written."""
+    scores = outcome.scores
+    reward = float(outcome.reward)
+    if (
+        not math.isfinite(reward)
+        or not all(map(_plain, scores.values()))
+        or not all(map(_plain, outcome.sub_rewards.values()))
+    ):
+        return as_json(outcome.response(name, kind, execution_time))
+    total = outcome.total_usage()
+    usage = outcome.usage
+    return {
+        "reward": reward,
+        "metadata": {
+            "name": name,
+            "type": kind,
+            "errors": _errors(outcome.errors, outcome.details),
+            "execution_time": float(execution_time),
+            "scores": dict(scores),
+            "token_usage": total.as_dict() if total is not None else None,
+            "sampled_model_name": outcome.sampled_model_name,
+        },
+        "sub_rewards": dict(outcome.sub_rewards),
+        "model_grader_token_usage_per_model": {m: u.as_dict() for m, u in usage.items()},
+    }
+
+
 ERROR_ORDER = (
     "formula_parse_error",
     "sample_parse_error",
@@ -149,6 +190,22 @@ ERROR_ORDER = (
     "model_grader_server_error_details",
 )
 """The order the live service writes the error fields in (the 002 document)."""
+_FLAG_FIELDS = frozenset(FLAGS)
+_NO_ERRORS: dict[str, bool | str | None] = {key: None if key in DETAILS else False for key in ERROR_ORDER}
+
+
+def _errors(flags: Mapping[str, bool], details: Mapping[str, str]) -> dict[str, bool | str | None]:
+    """The metadata's error fields in the service's order: every flag, every detail (null unset)."""
+    errors = dict(_NO_ERRORS)
+    for flag, value in flags.items():
+        if flag in _FLAG_FIELDS:
+            errors[flag] = bool(value)
+    for name in DETAILS:
+        if name in details:
+            errors[name] = details[name]
+    return errors
+
+
 METADATA_ORDER = ("name", "type", "errors", "execution_time", "scores", "token_usage", "sampled_model_name")
 USAGE_ORDER = ("prompt_tokens", "total_tokens", "completion_tokens", "cached_tokens")
 
