@@ -15,94 +15,34 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import json
 import logging
 from collections.abc import AsyncIterator
 from functools import cache
 from typing import Any
 
 import anyio.to_thread
-import orjson
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..engine import EngineError
-from ..engine.outcome import as_json
 from ..engine.services import close_all
 from ..resources import default_spec
-from .accesslog import AccessLog, note, noted_fields
-from .body import ClientGone, declared_size, read
+from .accesslog import AccessLog
 from .errors import ApiError
-from .service import Prepared, Service, Settings
+from .openrlhf import route as openrlhf_route
+from .operations import RUN, VALIDATE, Operation, Operations, dumps, error_answer, run, server_error, validate
+from .service import Service, Settings
 
 log = logging.getLogger("gradergen.server")
 
-API = "/v1/fine_tuning/alpha/graders"
-OFFLOAD_BYTES = 64 << 10
-"""Bodies larger than this are parsed, validated and compiled on a worker thread, off the loop."""
-ISOLATION_HEADER = "X-Gradergen-Isolation"
 JSON = "application/json"
 
 
-def dumps(value: Any) -> bytes:
-    try:
-        return orjson.dumps(value)
-    except TypeError:  # integers past 64 bits, lone surrogates: the standard library writes them
-        return json.dumps(value, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode()
-
-
 def error_response(request: Request, error: ApiError) -> Response:
-    note(request.scope, error=error.code)
-    return Response(dumps(error.envelope()), error.status, headers=error.headers, media_type=JSON)
-
-
-async def _prepared(request: Request, run: bool) -> Prepared:
-    service: Service = request.app.state.service
-    service.authorize(request.headers.get("authorization"))
-    declared_size(request.headers.get("content-length"), service.max_body)
-    try:
-        raw = await read(request.stream(), service.max_body)
-    except ClientDisconnect:
-        raise ClientGone() from None
-    noted = noted_fields(request.scope)
-    if len(raw) > OFFLOAD_BYTES:
-        return await anyio.to_thread.run_sync(service.prepare, raw, run, noted)
-    return service.prepare(raw, run, noted)
-
-
-async def validate(request: Request) -> Response:
-    try:
-        prepared = await _prepared(request, run=False)
-    except ClientGone:
-        return Response(status_code=499)
-    return Response(dumps({"grader": prepared.grader}), media_type=JSON)
-
-
-async def run(request: Request) -> Response:
-    service: Service = request.app.state.service
-    try:
-        prepared = await _prepared(request, run=True)
-
-        async def disconnected() -> None:
-            while (await request.receive())["type"] != "http.disconnect":
-                pass
-
-        response, timed_out = await service.grade(prepared, disconnected)
-        if timed_out:
-            note(request.scope, error="deadline_exceeded")
-        isolation = service.isolation(prepared.entry)
-    except ClientGone:
-        return Response(status_code=499)
-    except EngineError as exc:  # the engine cannot serve this grader here (no sandbox, no WordNet…)
-        raise ApiError(503, "engine_unavailable", str(exc), type_="server_error") from None
-    headers = {}
-    if isolation is not None:
-        headers[ISOLATION_HEADER] = isolation
-        note(request.scope, isolation=isolation)
-    return Response(dumps(as_json(response)), headers=headers, media_type=JSON)
+    status, body, headers = error_answer(request.scope, error)
+    return Response(body, status, headers=dict(headers), media_type=JSON)
 
 
 async def healthz(request: Request) -> Response:
@@ -142,10 +82,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 async def _server_error(request: Request, exc: Exception) -> Response:
     """A bug of ours: the envelope for the client; uvicorn logs the traceback."""
-    return error_response(
-        request,
-        ApiError(500, None, "The server had an error while processing your request.", type_="server_error"),
-    )
+    return error_response(request, server_error())
 
 
 def create_app(settings: Settings | None = None) -> Any:
@@ -165,13 +102,13 @@ def create_app(settings: Settings | None = None) -> Any:
         finally:
             await anyio.to_thread.run_sync(close_all)
 
+    operations = {RUN: Operation(service, run), VALIDATE: Operation(service, validate)}
     app = Starlette(
         routes=[
-            Route(f"{API}/run", run, methods=["POST"]),
-            Route(f"{API}/validate", validate, methods=["POST"]),
+            *(Route(path, operation, methods=["POST"]) for path, operation in operations.items()),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/v1/openapi.yaml", openapi, methods=["GET"]),
-            _openrlhf_route(service),
+            openrlhf_route(service),
         ],
         exception_handlers={
             ApiError: _api_error,
@@ -181,10 +118,5 @@ def create_app(settings: Settings | None = None) -> Any:
         lifespan=lifespan,
     )
     app.state.service = service
-    return AccessLog(app)
+    return AccessLog(Operations(app, operations))
 
-
-def _openrlhf_route(service: Any) -> Any:
-    from .openrlhf import route  # it uses this module's dumps
-
-    return route(service)

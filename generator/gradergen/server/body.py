@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import AsyncIterator
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from ..validation.document import Unreadable, decode
@@ -45,16 +45,22 @@ def declared_size(value: str | None, limit: int) -> None:
         raise too_large(limit, size)
 
 
-async def read(chunks: AsyncIterator[bytes], limit: int) -> bytes:
-    """The whole body, or 413 as soon as it passes `limit` bytes."""
+async def receive_body(receive: Callable[[], Awaitable[MutableMapping[str, Any]]], limit: int) -> bytes:
+    """The whole body, read from an ASGI `receive`; 413 as soon as it passes `limit` bytes, ClientGone
+    when the client leaves first."""
     received: list[bytes] = []
     size = 0
-    async for chunk in chunks:
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":  # http.disconnect
+            raise ClientGone()
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
             raise too_large(limit)
         received.append(chunk)
-    return b"".join(received)
+        if not message.get("more_body", False):
+            return b"".join(received)
 
 
 class _NotFinite(ValueError):

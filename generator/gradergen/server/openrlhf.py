@@ -11,13 +11,13 @@ from ..rewards.openrlhf import PATH, RewardRequestError, from_environment, log
 
 def route(service: Any) -> Any:
     """The Starlette route the graders API app mounts: POST PATH."""
-    from starlette.requests import ClientDisconnect, Request
+    from starlette.requests import Request
     from starlette.responses import Response
     from starlette.routing import Route
 
-    from .app import dumps
-    from .body import ClientGone, parse, read
+    from .body import ClientGone, parse, receive_body
     from .errors import ApiError
+    from .operations import dumps
 
     reward = from_environment(service.config)
     if reward is not None:
@@ -33,10 +33,7 @@ def route(service: Any) -> Any:
                 f"This server serves no reward: start it with `gradergen serve --reward-grader FILE` to "
                 f"answer {PATH}.",
             )
-        try:
-            raw = await read(request.stream(), service.max_body)
-        except ClientDisconnect:
-            raise ClientGone() from None
+        raw = await receive_body(request.receive, service.max_body)
         try:
             answer = await reward.answer(parse(raw))
         except RewardRequestError as exc:

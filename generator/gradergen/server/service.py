@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..engine import EngineConfig, EngineError, Outcome
+from ..engine.outcome import response_json
 from ..engine.services import services_for
 from ..validation import validate
 from .body import ClientGone, parse, request_object
@@ -126,9 +127,9 @@ class Service:
 
     async def grade(
         self, prepared: Prepared, disconnected: Callable[[], Coroutine[Any, Any, None]]
-    ) -> tuple[Any, bool]:
-        """The GraderRunResponse, and whether the deadline ended it. ClientGone when the client left
-        first (the grading is cancelled: its sandbox call dropped or its worker ended)."""
+    ) -> tuple[dict[str, Any], bool]:
+        """The GraderRunResponse as JSON, and whether the deadline ended it. ClientGone when the client
+        left first (the grading is cancelled: its sandbox call dropped or its worker ended)."""
         entry = prepared.entry
         assert entry is not None and entry.compiled is not None
         compiled = entry.compiled
@@ -136,18 +137,18 @@ class Service:
         with ExitStack() as stack:
             for gate in self.gates(entry.kinds):
                 stack.enter_context(gate.admitted())
-            if not entry.kinds & WAITING_KINDS:
-                return await compiled.arun(sample, item), False
             started = time.perf_counter()
-            deadline = self.deadline(entry.kinds)
-            outcome = await _within(compiled.arun(sample, item), deadline, disconnected)
-            if outcome is _GONE:
-                raise ClientGone()
-            if outcome is _LATE:
-                elapsed = time.perf_counter() - started
-                late = past_deadline(entry, deadline)
-                return late.response(compiled.name, compiled.kind, elapsed), True
-            return outcome, False
+            if not entry.kinds & WAITING_KINDS:
+                outcome, timed_out = await compiled.aoutcome(sample, item), False
+            else:
+                deadline = self.deadline(entry.kinds)
+                ended = await _within(compiled.aoutcome(sample, item), deadline, disconnected)
+                if ended is _GONE:
+                    raise ClientGone()
+                timed_out = ended is _LATE
+                outcome = past_deadline(entry, deadline) if timed_out else ended
+            elapsed = time.perf_counter() - started
+            return response_json(outcome, compiled.name, compiled.kind, elapsed), timed_out
 
     def isolation(self, entry: Entry | None) -> str | None:
         if entry is None or "python" not in entry.kinds:
