@@ -113,16 +113,18 @@ class Outcome:
 
     def response(self, name: str, kind: str, execution_time: float) -> Any:
         """The spec's GraderRunResponse, every metadata field set as the live service sets it."""
-        errors: dict[str, bool | str | None] = {flag: bool(self.errors.get(flag, False)) for flag in FLAGS}
-        errors.update({d: self.details.get(d) for d in DETAILS})
+        return models.GraderRunResponse.model_validate(self.response_data(name, kind, execution_time))
+
+    def response_data(self, name: str, kind: str, execution_time: float) -> dict[str, Any]:
+        """What the GraderRunResponse is made from: its fields in the service's order."""
         total = self.total_usage()
-        data: Mapping[str, Any] = {
+        return {
             "reward": float(self.reward),
             "metadata": {
                 "name": name,
                 "type": kind,
-                "errors": errors,
-                "execution_time": execution_time,
+                "errors": _errors(self.errors, self.details),
+                "execution_time": float(execution_time),
                 "scores": dict(self.scores),
                 "token_usage": total.as_dict() if total is not None else None,
                 "sampled_model_name": self.sampled_model_name,
@@ -130,7 +132,6 @@ class Outcome:
             "sub_rewards": dict(self.sub_rewards),
             "model_grader_token_usage_per_model": {m: u.as_dict() for m, u in self.usage.items()},
         }
-        return models.GraderRunResponse.model_validate(data)
 
 
 _PLAIN = frozenset({float, int, str})
@@ -143,34 +144,17 @@ def _plain(value: Any) -> bool:
 
 
 def response_json(outcome: Outcome, name: str, kind: str, execution_time: float) -> dict[str, Any]:
-    """`as_json(outcome.response(name, kind, execution_time))`, built straight from the outcome: what
-    the server answers for each request, without a response object made and dumped again (a test
-    holds the two equal). Scores or sub-rewards of other kinds, or a reward, score or sub-reward that
-    is not finite, take the response object's way, which decides how they are written."""
-    scores = outcome.scores
-    reward = float(outcome.reward)
+    """`as_json(outcome.response(name, kind, execution_time))` without the response object in between,
+    for plain outcomes: what the server answers for each request (a test holds the two equal). Scores
+    or sub-rewards of other kinds, or a reward, score or sub-reward that is not finite, take the
+    response object's way, which decides how they are written."""
     if (
-        not math.isfinite(reward)
-        or not all(map(_plain, scores.values()))
+        not math.isfinite(outcome.reward)
+        or not all(map(_plain, outcome.scores.values()))
         or not all(map(_plain, outcome.sub_rewards.values()))
     ):
         return as_json(outcome.response(name, kind, execution_time))
-    total = outcome.total_usage()
-    usage = outcome.usage
-    return {
-        "reward": reward,
-        "metadata": {
-            "name": name,
-            "type": kind,
-            "errors": _errors(outcome.errors, outcome.details),
-            "execution_time": float(execution_time),
-            "scores": dict(scores),
-            "token_usage": total.as_dict() if total is not None else None,
-            "sampled_model_name": outcome.sampled_model_name,
-        },
-        "sub_rewards": dict(outcome.sub_rewards),
-        "model_grader_token_usage_per_model": {m: u.as_dict() for m, u in usage.items()},
-    }
+    return outcome.response_data(name, kind, execution_time)
 
 
 ERROR_ORDER = (

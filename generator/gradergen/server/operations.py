@@ -14,7 +14,7 @@ import anyio.to_thread
 import orjson
 
 from ..engine import EngineError
-from .accesslog import note, noted_fields
+from .accesslog import GONE, note, noted_fields
 from .body import ClientGone, declared_size, receive_body
 from .errors import ApiError
 from .service import Prepared, Service
@@ -24,8 +24,6 @@ RUN, VALIDATE = f"{API}/run", f"{API}/validate"
 OFFLOAD_BYTES = 64 << 10
 """Bodies larger than this are parsed, validated and compiled on a worker thread, off the loop."""
 ISOLATION_HEADER = "X-Gradergen-Isolation"
-GONE = 499
-"""The status of a request whose client left before its answer (nginx's); nobody reads it."""
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
