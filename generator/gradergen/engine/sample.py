@@ -15,6 +15,10 @@ from typing import Any
 from ..language.templates import SAMPLE_VARIABLES
 
 _UNSET: Any = object()
+_JSON_STARTS = frozenset('{["-0123456789tfnNI')
+"""The characters a text json.loads accepts can begin with after its whitespace (NaN and Infinity
+included): a text beginning with any other is not JSON, known without the cost of a parse error."""
+_JSON_SPACE = " \t\n\r"
 
 
 class SampleParseError(ValueError):
@@ -79,9 +83,19 @@ class Sample(Mapping[str, Any]):
     def __len__(self) -> int:
         return len(self._values) + 1
 
+    def _may_be_json(self) -> bool:
+        text = self._text
+        first = text[:1]
+        if first in _JSON_SPACE:
+            first = text.lstrip(_JSON_SPACE)[:1]
+        return first in _JSON_STARTS
+
     def as_dict(self) -> dict[str, Any]:
         """The namespace as plain data, as a python grader's `sample` argument sees it."""
         out = dict(self._values)
+        if self._json is _UNSET and not self._may_be_json():
+            out["output_json"] = None
+            return out
         try:
             out["output_json"] = self.output_json
         except SampleParseError:

@@ -73,7 +73,8 @@ class Waiter:
 
     results: list[PythonResult | None]
     remaining: int
-    event: threading.Event = field(default_factory=threading.Event)
+    event: threading.Event | None = None
+    """Set when the last result is in, for a caller that blocks (an `arun` is told by `notify`)."""
     notify: Callable[[list[PythonResult | None]], None] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
     """The dispatcher and the submitting thread (a sample that cannot be sent) both complete calls."""
@@ -89,7 +90,8 @@ class Waiter:
             self.remaining -= 1
             done = self.remaining == 0
         if done:
-            self.event.set()
+            if self.event is not None:
+                self.event.set()
             if self.notify is not None:
                 self.notify(self.results)
 
@@ -215,9 +217,10 @@ class SandboxPool:
     ) -> list[PythonResult]:
         if not calls:
             return []
-        waiter = Waiter([None] * len(calls), len(calls))
+        done = threading.Event()
+        waiter = Waiter([None] * len(calls), len(calls), done)
         self._submit(source, calls, image, waiter)
-        waiter.event.wait()
+        done.wait()
         return [r for r in waiter.results if r is not None]
 
     async def arun(self, source: str, sample: dict[str, Any], item: Any, image: str) -> PythonResult:
