@@ -93,6 +93,7 @@ def create_app(settings: Settings | None = None) -> Any:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await anyio.to_thread.run_sync(service.start)
+        service.drive_sandbox()
         # What is loaded by now (the engine, the validator's checkers, the libraries) lives as long
         # as the process: out of the collector's sight, a full collection no longer walks it, which
         # took some 20 ms each time, every request in flight waiting.

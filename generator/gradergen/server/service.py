@@ -165,6 +165,22 @@ class Service:
         except EngineError as exc:
             log.warning("python graders cannot run on this server: %s", exc)
 
+    def drive_sandbox(self) -> None:
+        """Let the running event loop drive the python sandbox's workers (SandboxPool.attach): it lives
+        as long as this process serves. A sandbox that is not a pool, or one already in use (two apps
+        of one configuration in one process), keeps its own dispatcher thread."""
+        try:
+            sandbox = services_for(self.config).sandbox()
+        except EngineError:
+            return  # start() has said why
+        attach = getattr(sandbox, "attach", None)
+        if attach is None:
+            return
+        try:
+            attach(asyncio.get_running_loop())
+        except EngineError as exc:
+            log.info("the python sandbox keeps its dispatcher thread: %s", exc)
+
     def status(self) -> dict[str, Any]:
         return {
             "status": "ok",

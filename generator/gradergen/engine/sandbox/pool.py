@@ -2,9 +2,13 @@
 
 Every call — from `run`, `run_many` or `arun`, from any thread — goes into one queue. A dispatcher
 thread owns the workers: it hands a waiting grader's calls to a worker in batches, reads each result
-as it comes, and keeps a watchdog on the call that is running. A worker serves one grader source for
-its whole life (another grader gets a fresh worker, so no grader sees another's data), at most
-`workers` of them run at once, and idle ones stay warm for their grader until the pool needs room.
+as it comes, and keeps a watchdog on the call that is running. A host whose event loop lives as long
+as the pool (the server) may `attach` the pool to it instead: the loop then watches the workers'
+pipes and does the dispatcher's work in its own thread, with no thread beside it.
+
+A worker serves one grader source for its whole life (another grader gets a fresh worker, so no
+grader sees another's data), at most `workers` of them run at once, and idle ones stay warm for their
+grader until the pool needs room.
 
 When a worker dies or hangs, the call it was running — and only that one — gets the failure
 (timeout, memory, crashed) with what is known; the rest of its batch goes to another worker. A worker
@@ -206,6 +210,12 @@ class SandboxPool:
         self._closed = False
         self._cancellations = False
         self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        """The event loop that drives the workers instead of the dispatcher thread (see `attach`)."""
+        self._driver_thread: threading.Thread | None = None
+        self._tick_due = False
+        self._timer: asyncio.TimerHandle | None = None
+        self._selector: selectors.BaseSelector | None = None
         _POOLS.add(self)
 
     # ------------------------------------------------------------------ the Sandbox protocol
@@ -217,6 +227,11 @@ class SandboxPool:
     ) -> list[PythonResult]:
         if not calls:
             return []
+        loop = self._loop
+        if loop is not None and loop.is_running() and threading.current_thread() is self._driver_thread:
+            raise EngineError(
+                "this sandbox pool is driven by the running event loop: call arun from it, not run"
+            )
         done = threading.Event()
         waiter = Waiter([None] * len(calls), len(calls), done)
         self._submit(source, calls, image, waiter)
@@ -226,16 +241,17 @@ class SandboxPool:
     async def arun(self, source: str, sample: dict[str, Any], item: Any, image: str) -> PythonResult:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[PythonResult] = loop.create_future()
-        inbox = _inbox(loop)
+        inbox = _inbox(loop) if loop is not self._loop else None
 
         def settle(results: list[PythonResult | None]) -> None:
             if not future.done() and results[0] is not None:
                 future.set_result(results[0])
 
         def notify(results: list[PythonResult | None]) -> None:
+            assert inbox is not None
             inbox.put(functools.partial(settle, results))
 
-        waiter = Waiter([None], 1, notify=notify)
+        waiter = Waiter([None], 1, notify=settle if loop is self._loop else notify)
         self._submit(source, [(sample, item)], image, waiter)
         try:
             return await future
@@ -243,20 +259,64 @@ class SandboxPool:
             self._cancel(waiter)
             raise
 
+    def attach(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Drive the workers from `loop`, in its thread, instead of from a dispatcher thread of the
+        pool's own: for a host whose event loop lives as long as the pool (the server). Its
+        coroutines' calls then go to the workers and back without crossing threads, and the
+        interpreter is never handed between the loop and a dispatcher at each system call. Calls from
+        other threads still work, handed to the loop. Called in the loop's thread, before the first
+        call."""
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is not loop:
+            raise EngineError("attach a sandbox pool from the event loop that is to drive it, as it runs")
+        with self._lock:
+            if self._thread is not None or self._loop is not None or self._incoming:
+                raise EngineError("a sandbox pool can be attached to a loop only before its first call")
+            self._loop = loop
+            self._driver_thread = threading.current_thread()
+            self._selector = None
+
     def close(self) -> None:
         with self._lock:
             if self._closed:
                 return
             self._closed = True
             thread = self._thread
-        self._wake()
-        if thread is not None and thread is not threading.current_thread():
+            loop = self._loop
+        if loop is not None:
+            self._close_on(loop)
+        elif thread is not None and thread is not threading.current_thread():
+            self._wake()
             thread.join()
         else:
             self._shutdown()
         for fd in (self._wake_r, self._wake_w):
             with contextlib.suppress(OSError):
                 os.close(fd)
+
+    def _close_on(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The workers are the loop's: ended in its thread while it runs, else here (it has stopped)."""
+        if threading.current_thread() is self._driver_thread or not loop.is_running():
+            self._shutdown()
+            return
+        done = threading.Event()
+
+        def shutdown() -> None:
+            try:
+                self._shutdown()
+            finally:
+                done.set()
+
+        try:
+            loop.call_soon_threadsafe(shutdown)
+        except RuntimeError:  # closed meanwhile
+            self._shutdown()
+            return
+        if not done.wait(START_TIMEOUT) or not loop.is_running():
+            self._shutdown()
 
     def __enter__(self) -> SandboxPool:
         return self
@@ -327,7 +387,10 @@ class SandboxPool:
             # them for: it takes these with them
             woken = bool(self._incoming)
             self._incoming.extend(calls)
-            if self._thread is None:
+            if self._loop is not None:
+                if self._loop.is_closed():
+                    raise EngineError("the event loop that drove this sandbox pool has closed")
+            elif self._thread is None:
                 # Workers are started from this thread only: bubblewrap ends a sandbox when the thread
                 # that started it ends (--die-with-parent), so it must live as long as the pool.
                 self._thread = threading.Thread(target=self._dispatch, name="gradergen-sandbox", daemon=True)
@@ -342,51 +405,143 @@ class SandboxPool:
         self._wake()
 
     def _wake(self) -> None:
-        with contextlib.suppress(BlockingIOError, OSError):
-            os.write(self._wake_w, b"x")
+        loop = self._loop
+        if loop is None:
+            with contextlib.suppress(BlockingIOError, OSError):
+                os.write(self._wake_w, b"x")
+        elif threading.current_thread() is self._driver_thread:
+            self._tick_soon()
+        else:
+            with contextlib.suppress(RuntimeError):  # the loop is closed: close() ends the workers
+                loop.call_soon_threadsafe(self._tick_soon)
 
     # ------------------------------------------------------------------ the dispatcher
     def _dispatch(self) -> None:
-        self._selector = selectors.DefaultSelector()
-        self._selector.register(self._wake_r, selectors.EVENT_READ, None)
+        """The dispatcher thread: its selector's events, then a tick, until the pool closes."""
+        selector = self._selector = selectors.DefaultSelector()
+        selector.register(self._wake_r, selectors.EVENT_READ, None)
         try:
             while True:
-                for key, _ in self._selector.select(self._next_deadline()):
+                for key, _ in selector.select(self._next_deadline()):
                     if key.data is None:
                         with contextlib.suppress(BlockingIOError):
                             while os.read(self._wake_r, 4096):
                                 pass
                         continue
-                    worker, what = key.data
-                    if worker not in self._workers:
-                        continue
-                    if what == "out":
-                        self._on_output(worker)
-                    elif what == "err":
-                        if not worker.read_errors():
-                            self._selector.unregister(worker.stderr)
-                    elif what == "in" and worker.flush():
-                        self._unwatch_write(worker)
-                self._watchdog()
-                with self._lock:
-                    incoming, self._incoming = self._incoming, []
-                    closed = self._closed
-                    cancellations, self._cancellations = self._cancellations, False
-                for call in incoming:
-                    self._pending.setdefault(call.key, deque()).append(call)
-                if closed:
+                    self._handle(*key.data)
+                if self._tick():
                     return
-                if cancellations:
-                    self._drop_cancelled()
-                self._schedule()
                 if self._calm():
                     time.sleep(CALM_PAUSE)  # let results gather: one wake-up reads many
         except BaseException as exc:  # a bug of ours: fail what waits rather than hang it
-            log.exception("the python sandbox's dispatcher failed")
-            self._fail_everything(f"the sandbox's dispatcher failed: {type(exc).__name__}: {exc}")
+            self._dispatcher_failed(exc)
             raise
         finally:
             self._shutdown()
+
+    def _handle(self, worker: WorkerProcess, what: str) -> None:
+        """One of a worker's pipes is ready."""
+        if worker not in self._workers:
+            return
+        if what == "out":
+            self._on_output(worker)
+        elif what == "err":
+            if not worker.read_errors():
+                self._unwatch(worker.stderr)
+        elif what == "in" and worker.flush():
+            self._unwatch_write(worker)
+
+    def _tick(self) -> bool:
+        """After the pipes' events: the watchdog, the calls that came in, the workers fed. True once
+        the pool is closed."""
+        self._watchdog()
+        with self._lock:
+            incoming, self._incoming = self._incoming, []
+            closed = self._closed
+            cancellations, self._cancellations = self._cancellations, False
+        for call in incoming:
+            self._pending.setdefault(call.key, deque()).append(call)
+        if closed:
+            return True
+        if cancellations:
+            self._drop_cancelled()
+        self._schedule()
+        return False
+
+    def _dispatcher_failed(self, exc: BaseException) -> None:
+        log.error("the python sandbox's dispatcher failed", exc_info=exc)
+        self._fail_everything(f"the sandbox's dispatcher failed: {type(exc).__name__}: {exc}")
+
+    # ------------------------------------------------------------------ driven by an event loop
+    def _on_ready(self, worker: WorkerProcess, what: str) -> None:
+        """A loop's reader or writer callback."""
+        try:
+            self._handle(worker, what)
+        except Exception as exc:
+            self._dispatcher_failed(exc)
+        self._tick_soon()
+        if what == "out" and worker in self._workers and self._calm() and self._loop is not None:
+            # what the dispatcher thread's sleep does when calm: results gather, one read takes many.
+            # Read as they come, one at a time, they cost the loop twice the CPU a request (measured
+            # with two server processes on two cores)
+            self._loop.remove_reader(worker.stdout)
+            self._loop.call_later(CALM_PAUSE, self._resume, worker)
+
+    def _resume(self, worker: WorkerProcess) -> None:
+        if worker in self._workers and self._loop is not None:
+            self._loop.add_reader(worker.stdout, self._on_ready, worker, "out")
+
+    def _tick_soon(self) -> None:
+        """One tick at the loop's next turn, whatever asks for it meanwhile: the calls of many
+        requests go to a worker in one batch."""
+        if not self._tick_due and self._loop is not None:
+            self._tick_due = True
+            if self._calm():
+                self._loop.call_later(CALM_PAUSE, self._loop_tick)
+            else:
+                self._loop.call_soon(self._loop_tick)
+
+    def _loop_tick(self) -> None:
+        self._tick_due = False
+        try:
+            if self._tick():
+                self._shutdown()
+                return
+        except Exception as exc:
+            self._dispatcher_failed(exc)
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        wait = self._next_deadline()
+        if wait is not None and self._loop is not None:
+            self._timer = self._loop.call_later(wait, self._tick_soon)
+
+    # ------------------------------------------------------------------ watching the pipes
+    def _watch(self, fd: int, worker: WorkerProcess, what: str) -> None:
+        if self._loop is not None:
+            self._loop.add_reader(fd, self._on_ready, worker, what)
+        else:
+            assert self._selector is not None
+            self._selector.register(fd, selectors.EVENT_READ, (worker, what))
+
+    def _watch_write(self, worker: WorkerProcess) -> None:
+        if self._loop is not None:
+            self._loop.add_writer(worker.stdin, self._on_ready, worker, "in")
+            return
+        assert self._selector is not None
+        try:
+            self._selector.register(worker.stdin, selectors.EVENT_WRITE, (worker, "in"))
+        except KeyError:
+            self._selector.modify(worker.stdin, selectors.EVENT_WRITE, (worker, "in"))
+
+    def _unwatch(self, fd: int) -> None:
+        if self._loop is not None:
+            with contextlib.suppress(RuntimeError, ValueError, OSError):  # a closed loop, a closed fd
+                self._loop.remove_reader(fd)
+        elif self._selector is not None:
+            with contextlib.suppress(KeyError, ValueError):
+                self._selector.unregister(fd)
 
     def _drop_cancelled(self) -> None:
         """Forget the calls nobody waits for: out of the queues, and a worker running one is ended."""
@@ -417,8 +572,12 @@ class SandboxPool:
         return bool(busy) and all(len(w.calls) > REFILL_AT // 2 and not w.pending for w in busy)
 
     def _unwatch_write(self, worker: WorkerProcess) -> None:
-        with contextlib.suppress(KeyError, ValueError):
-            self._selector.unregister(worker.stdin)
+        if self._loop is not None:
+            with contextlib.suppress(RuntimeError, ValueError, OSError):
+                self._loop.remove_writer(worker.stdin)
+        elif self._selector is not None:
+            with contextlib.suppress(KeyError, ValueError):
+                self._selector.unregister(worker.stdin)
 
     def _next_deadline(self) -> float | None:
         now = time.monotonic()
@@ -541,9 +700,9 @@ class SandboxPool:
                     self._complete(call, PythonResult(None, "server", f"the sandbox cannot start: {why}"))
 
     def _remove(self, worker: WorkerProcess) -> None:
-        for fd in (worker.stdout, worker.stderr, worker.stdin):
-            with contextlib.suppress(KeyError, ValueError):
-                self._selector.unregister(fd)
+        self._unwatch(worker.stdout)
+        self._unwatch(worker.stderr)
+        self._unwatch_write(worker)
         if worker in self._workers:
             self._workers.remove(worker)
         worker.close()
@@ -560,8 +719,8 @@ class SandboxPool:
                     self._complete(call, PythonResult(None, "server", why))
             return None
         self._workers.append(worker)
-        self._selector.register(worker.stdout, selectors.EVENT_READ, (worker, "out"))
-        self._selector.register(worker.stderr, selectors.EVENT_READ, (worker, "err"))
+        self._watch(worker.stdout, worker, "out")
+        self._watch(worker.stderr, worker, "err")
         return worker
 
     def _machine_for(self, image: Image) -> Machine:
@@ -643,10 +802,7 @@ class SandboxPool:
             source = batch[0].source
         worker.start_batch(batch, source)
         if worker.pending:
-            try:
-                self._selector.register(worker.stdin, selectors.EVENT_WRITE, (worker, "in"))
-            except KeyError:
-                self._selector.modify(worker.stdin, selectors.EVENT_WRITE, (worker, "in"))
+            self._watch_write(worker)
 
     def _fail_everything(self, why: str) -> None:
         with self._lock:
@@ -660,10 +816,13 @@ class SandboxPool:
             self._complete(call, PythonResult(None, "server", why))
 
     def _shutdown(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         self._fail_everything("the sandbox pool was closed")
         for worker in list(self._workers):
             with contextlib.suppress(Exception):
-                worker.close()
+                self._remove(worker)
         self._workers.clear()
 
 
