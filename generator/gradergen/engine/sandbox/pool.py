@@ -277,7 +277,6 @@ class SandboxPool:
                 raise EngineError("a sandbox pool can be attached to a loop only before its first call")
             self._loop = loop
             self._driver_thread = threading.current_thread()
-            self._selector = None
 
     def close(self) -> None:
         with self._lock:
@@ -535,10 +534,10 @@ class SandboxPool:
         except KeyError:
             self._selector.modify(worker.stdin, selectors.EVENT_WRITE, (worker, "in"))
 
-    def _unwatch(self, fd: int) -> None:
+    def _unwatch(self, fd: int, writing: bool = False) -> None:
         if self._loop is not None:
             with contextlib.suppress(RuntimeError, ValueError, OSError):  # a closed loop, a closed fd
-                self._loop.remove_reader(fd)
+                (self._loop.remove_writer if writing else self._loop.remove_reader)(fd)
         elif self._selector is not None:
             with contextlib.suppress(KeyError, ValueError):
                 self._selector.unregister(fd)
@@ -572,12 +571,7 @@ class SandboxPool:
         return bool(busy) and all(len(w.calls) > REFILL_AT // 2 and not w.pending for w in busy)
 
     def _unwatch_write(self, worker: WorkerProcess) -> None:
-        if self._loop is not None:
-            with contextlib.suppress(RuntimeError, ValueError, OSError):
-                self._loop.remove_writer(worker.stdin)
-        elif self._selector is not None:
-            with contextlib.suppress(KeyError, ValueError):
-                self._selector.unregister(worker.stdin)
+        self._unwatch(worker.stdin, writing=True)
 
     def _next_deadline(self) -> float | None:
         now = time.monotonic()
