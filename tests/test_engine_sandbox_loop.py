@@ -12,34 +12,18 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from test_engine_sandbox import BATCH_GRADER as TROUBLE
+from test_engine_sandbox import SAMPLE, SETTINGS
+from test_engine_sandbox import image as image  # the fixture: a built image, or a failure saying how
 
 from gradergen.engine import EngineError
 from gradergen.engine.config import DEFAULT_IMAGE, Python
 from gradergen.engine.sandbox import PythonResult
-from gradergen.engine.sandbox.image import installed
 from gradergen.engine.sandbox.pool import SandboxPool
 
-SETTINGS = Python(timeout=3.0, memory_mb=512, disk_mb=1024, processes=32, workers=2)
-SAMPLE = {"output_text": "hello", "output_json": None}
+pytestmark = pytest.mark.usefixtures("image")
 DOUBLE = "def grade(sample, item):\n    return item['n'] * 2.0\n"
 LOOPS = "def grade(sample, item):\n    while True:\n        pass\n"
-TROUBLE = """import os
-def grade(sample, item):
-    if item["do"] == "exit":
-        os._exit(1)
-    if item["do"] == "hang":
-        while True:
-            pass
-    if item["do"] == "raise":
-        raise RuntimeError("asked to")
-    return item["n"] * 2.0
-"""
-
-
-@pytest.fixture(autouse=True)
-def image() -> None:
-    if installed(DEFAULT_IMAGE) is None:
-        pytest.fail(f"the python image {DEFAULT_IMAGE} is not built: run `make images`")
 
 
 def attached(test: Callable[[SandboxPool], Awaitable[Any]], settings: Python = SETTINGS) -> Any:
