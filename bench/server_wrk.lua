@@ -2,6 +2,9 @@
 -- argument) in turn, each thread starting at its own place, and prints one JSON summary line at the end.
 -- A module with `unique = true` has the mark __N__ in each body, replaced by a number no other request
 -- of the run gets, so that no cache of the server sees a body twice.
+-- With GRADERGEN_WRK_PAUSE_MS set, each connection waits that many milliseconds after an answer before
+-- its next request: a load held near a rate instead of as fast as the server answers (wrk looks for
+-- `delay` once, when it loads the script, so the pause cannot come from the module).
 --   wrk -c64 -d10s --latency -s bench/server_wrk.lua http://127.0.0.1:PORT -- bodies.lua
 
 local requests = {}
@@ -9,6 +12,13 @@ local module = nil
 local next_index = 1
 local sent = 0
 local thread_number = 0
+local pause_ms = tonumber(os.getenv("GRADERGEN_WRK_PAUSE_MS") or "")
+
+if pause_ms then
+  function delay()
+    return pause_ms
+  end
+end
 
 function setup(thread)
   thread:set("offset", thread_number)
