@@ -70,6 +70,10 @@ GOALS = {
 BODIES = 1000
 AT_GOAL = "_at_goal"
 """The suffix of a scenario held near its goal's rate (see `pause_ms`)."""
+PACED = ("validate", "run_string_check")
+"""The scenarios with a rate for a goal, run again near that rate."""
+PAUSE_VARIABLE = "GRADERGEN_WRK_PAUSE_MS"
+"""How server_wrk.lua is told the pause after each answer."""
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 FIGURES = ("requests_per_second", "p50_ms", "p90_ms", "p99_ms", "cpu_ms_per_request")
 UNIQUE = "__N__"
@@ -334,9 +338,9 @@ def wrk(
         "-s", str(LUA), f"http://127.0.0.1:{port}", "--", str(module),
     ]
     env = dict(os.environ)
-    env.pop("GRADERGEN_WRK_PAUSE_MS", None)
+    env.pop(PAUSE_VARIABLE, None)
     if pause is not None:
-        env["GRADERGEN_WRK_PAUSE_MS"] = str(pause)
+        env[PAUSE_VARIABLE] = str(pause)
     cpu_before = tree_cpu_seconds(server.process.pid)
     result = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 120, env=env)
     cpu = tree_cpu_seconds(server.process.pid) - cpu_before
@@ -432,9 +436,8 @@ def main() -> None:
     load_before = os.getloadavg()
     server = Server(args.workers)
     floor = Server(args.workers, floor=True)
-    paced = ("validate", "run_string_check")
     rounds: dict[str, list[dict[str, Any]]] = {
-        name: [] for name in [*plan, *(n + AT_GOAL for n in paced), "in_process_python", FLOOR]
+        name: [] for name in [*plan, *(n + AT_GOAL for n in PACED), "in_process_python", FLOOR]
     }
     try:
         check_answers(server.port, plan, sample=100)
@@ -450,7 +453,7 @@ def main() -> None:
             for number in range(args.rounds):
                 for name, module in modules.items():
                     rounds[name].append(wrk(server, module, args.seconds, args.wrk_threads))
-                for name in paced:
+                for name in PACED:
                     rate = GOALS[name]["requests_per_second"]
                     figures = wrk(server, modules[name], args.seconds, args.wrk_threads, pause_ms(rate))
                     rounds[name + AT_GOAL].append(figures)
@@ -510,7 +513,7 @@ def main() -> None:
             f"{figures['p90_ms']:>6.1f}ms {figures['p99_ms']:>6.1f}ms "
             f"{figures['cpu_ms_per_request']:>10.3f}ms"
         )
-    for name in ("validate", "run_string_check"):
+    for name in PACED:
         goal = GOALS[name]
         for label, figures in (("", summary[name]), (" at its goal's rate", summary[name + AT_GOAL])):
             print(
